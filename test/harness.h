@@ -22,8 +22,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 const char *test_tmpdir(void);
 /* The database URLs to run store tests on: sqlite always, PostgreSQL when
  * IBC_TEST_PG_URL is set. Returns the count; fills names/urls (static).
- * Each call makes a fresh SQLite file; for PG the caller gets a fresh schema
- * through test_db_fresh(). */
+ * Each call makes a fresh SQLite file and, for PG, a fresh database
+ * (dropped at exit). */
 int test_db_urls(const char *names[2], const char *urls[2]);
 
 #define TEST(name)                                                             \

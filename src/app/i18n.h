@@ -20,5 +20,8 @@ const char *i18n_lang(const char *requested);
 int i18n_parse(struct i18n *i, const char *lang, const char *text,
                struct ibc_error *err);
 struct i18n *i18n_new(void);
+/* Checks that every key of every language exists in ru (i18n_load does
+ * this); IBC_ENOTFOUND naming the first offending file:line otherwise. */
+int i18n_check(const struct i18n *i, struct ibc_error *err);
 
 #endif

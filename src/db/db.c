@@ -79,8 +79,8 @@ char *db_sql_excerpt(char *out, size_t outsz, const char *sql, size_t max)
     return out;
 }
 
-int db_url_parse(const char *url, enum db_backend *backend,
-                 const char **target, struct ibc_error *err)
+int db_url_parse(const char *url, enum db_backend *backend, const char **target,
+                 struct ibc_error *err)
 {
     if (str_empty(url)) {
         return ibc_fail(err, IBC_EINVAL, "empty database URL");
@@ -115,6 +115,15 @@ int db_url_parse(const char *url, enum db_backend *backend,
 static int fail_db(struct db *db, struct ibc_error *err, int rc)
 {
     return ibc_fail(err, rc, "%s", db->errmsg);
+}
+
+/* A statement failed (rc < 0): inside a transaction, that dooms it. */
+static int note_failure(struct db *db, int rc)
+{
+    if (rc < 0 && db->in_tx) {
+        db->tx_failed = true;
+    }
+    return rc;
 }
 
 int db_open(struct db **out, const char *url, struct ibc_error *err)
@@ -178,7 +187,7 @@ int db_prepare(struct db *db, struct db_stmt **out, const char *sql,
     int rc = db->drv->prepare(db, out, sql);
     if (rc) {
         *out = NULL;
-        return fail_db(db, err, rc);
+        return fail_db(db, err, note_failure(db, rc));
     }
     (*out)->db = db;
     (*out)->done = false;
@@ -220,7 +229,7 @@ int db_step(struct db_stmt *st)
     if (rc == DB_DONE) {
         st->done = true;
     }
-    return rc;
+    return note_failure(st->db, rc);
 }
 
 int db_reset(struct db_stmt *st)
@@ -265,11 +274,11 @@ void db_finalize(struct db_stmt *st)
 int db_exec_script(struct db *db, const char *sql, struct ibc_error *err)
 {
     int rc = db->drv->exec_script(db, sql);
-    return rc ? fail_db(db, err, rc) : 0;
+    return rc ? fail_db(db, err, note_failure(db, rc)) : 0;
 }
 
-int db_vprepare_args(struct db *db, struct db_stmt **out,
-                     struct ibc_error *err, const char *sql, va_list ap)
+int db_vprepare_args(struct db *db, struct db_stmt **out, struct ibc_error *err,
+                     const char *sql, va_list ap)
 {
     struct db_stmt *st;
     int rc = db_prepare(db, &st, sql, err);
@@ -309,8 +318,8 @@ int db_vprepare_args(struct db *db, struct db_stmt **out,
     return 0;
 }
 
-int db_prepare_args(struct db *db, struct db_stmt **out,
-                    struct ibc_error *err, const char *sql, ...)
+int db_prepare_args(struct db *db, struct db_stmt **out, struct ibc_error *err,
+                    const char *sql, ...)
 {
     va_list ap;
     va_start(ap, sql);
@@ -372,6 +381,7 @@ int db_begin(struct db *db, enum db_tx_mode mode, struct ibc_error *err)
         return fail_db(db, err, rc);
     }
     db->in_tx = true;
+    db->tx_failed = false;
     db->tx_mode = mode;
     return 0;
 }
@@ -384,6 +394,17 @@ int db_commit(struct db *db, struct ibc_error *err)
                                     "db_commit: no transaction is open"));
     }
     db->in_tx = false; /* the driver closes it either way */
+    if (db->tx_failed) {
+        /* PostgreSQL would roll back anyway; SQLite does the same. */
+        char prev[sizeof(db->errmsg)];
+        memcpy(prev, db->errmsg, sizeof(prev));
+        (void)db->drv->rollback(db);
+        return fail_db(db, err,
+                       db_set_error(db, DB_FAIL_OTHER,
+                                    "transaction rolled back: a statement "
+                                    "in it failed (%.900s)",
+                                    prev));
+    }
     int rc = db->drv->commit(db);
     return rc ? fail_db(db, err, rc) : 0;
 }
@@ -431,11 +452,20 @@ int db_pg_rewrite(const char *sql, struct buf *out, int *nparams,
                   struct ibc_error *err)
 {
     int n = 0;
+    bool semi = false; /* a top-level ';' was seen */
     const char *p = sql;
     while (*p) {
         const char *start = p;
         char c = *p;
-        if (c == '\'') {
+        if (semi && !strchr(" \t\r\n;", c) && !(c == '-' && p[1] == '-') &&
+            !(c == '/' && p[1] == '*')) {
+            return ibc_fail(err, IBC_EINTERNAL,
+                            "more than one statement (use db_exec_script)");
+        }
+        if (c == ';') {
+            semi = true;
+            p++;
+        } else if (c == '\'') {
             /* E'…' allows backslash escapes; plain '…' only ''. */
             bool esc = p > sql && (p[-1] == 'E' || p[-1] == 'e') &&
                        (p - 1 == sql || !ident_char(p[-2]));
@@ -513,8 +543,9 @@ int db_pg_rewrite(const char *sql, struct buf *out, int *nparams,
             continue;
         } else {
             p++;
-            /* Copy a run of ordinary characters at once. */
-            while (*p && !strchr("'\"-/$?", *p)) {
+            /* Copy a run of ordinary characters at once (one at a time
+             * after a ';', so that the check above sees each). */
+            while (!semi && *p && !strchr("'\"-/$?;", *p)) {
                 p++;
             }
         }

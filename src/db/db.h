@@ -105,10 +105,12 @@ int db_vprepare_args(struct db *db, struct db_stmt **out,
  * WRITE transaction takes the write lock at once (BEGIN IMMEDIATE) so two
  * writers never deadlock on upgrade. A READ transaction refuses writes on
  * both backends (SQLite PRAGMA query_only, PG READ ONLY) and sees one
- * snapshot (PG REPEATABLE READ). db_commit() always ends the transaction:
- * when it fails (also when PG had already aborted it after an error inside)
- * everything is rolled back and it returns negative. Commit or rollback
- * without db_begin is IBC_EINTERNAL / a no-op. */
+ * snapshot (PG REPEATABLE READ). db_commit() always ends the transaction;
+ * when it fails everything is rolled back and it returns negative. When a
+ * statement inside the transaction failed, db_commit rolls back and returns
+ * IBC_EDB on both backends (PostgreSQL aborts such a transaction; SQLite is
+ * made to match), so on an error roll back, or retry from db_begin.
+ * db_commit without db_begin is IBC_EINTERNAL; db_rollback then a no-op. */
 int db_begin(struct db *db, enum db_tx_mode mode, struct ibc_error *err);
 int db_commit(struct db *db, struct ibc_error *err);
 int db_rollback(struct db *db); /* safe to call when no tx is open */

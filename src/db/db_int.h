@@ -35,6 +35,9 @@ struct db {
     const struct db_driver *drv; /* the backend's function table */
     bool in_tx;                  /* db_begin() succeeded, not yet ended */
     enum db_tx_mode tx_mode;     /* mode of the open transaction */
+    bool tx_failed;              /* a statement failed inside it: commit
+                                    refuses (PostgreSQL has aborted it;
+                                    SQLite is made to behave the same) */
     char errmsg[1024];           /* last failure message ("" if none) */
 };
 
@@ -48,7 +51,7 @@ struct db_stmt {
 /* The driver function table. Every function that fails records a message
  * with db_set_error() and returns its result (a negative enum ibc_err). */
 struct db_driver {
-    const char *name;         /* "sqlite" / "postgresql" */
+    const char *name; /* "sqlite" / "postgresql" */
     enum db_backend backend;
     /* target: the file path (SQLite) or the whole URL (PG). */
     int (*open)(struct db **out, const char *target, struct ibc_error *err);
@@ -88,15 +91,17 @@ int db_set_error(struct db *db, enum db_fail kind, const char *fmt, ...)
  * path (SQLite), or "postgresql://…"/"postgres://…" (PG; *target is the
  * whole URL, libpq parses it). *target points into url (borrowed). Returns
  * 0, or IBC_EINVAL with err filled for an empty path or another scheme. */
-int db_url_parse(const char *url, enum db_backend *backend,
-                 const char **target, struct ibc_error *err);
+int db_url_parse(const char *url, enum db_backend *backend, const char **target,
+                 struct ibc_error *err);
 
 /* Rewrites `?` placeholders to PostgreSQL's $1..$n, appending the result
  * to out and the number of placeholders to *nparams. Text inside '…'
  * strings ('' escapes; E'…' also \ escapes), "…" identifiers, -- and
  * (nested) block comments and $$…$$ / $tag$…$tag$ dollar quotes is copied
  * as it is. Returns 0, or IBC_EINVAL (err filled) for an unterminated
- * string, identifier, comment or dollar quote. Hand-written: libpq has no
+ * string, identifier, comment or dollar quote, IBC_EINTERNAL for more than
+ * one statement (only blanks, ';' and comments may follow the first
+ * top-level ';'). Hand-written: libpq has no
  * such function. PG operators that contain `?` (jsonb ?, ?|, ?&) cannot be
  * written in our SQL; use the functions (jsonb_exists…) instead. */
 int db_pg_rewrite(const char *sql, struct buf *out, int *nparams,

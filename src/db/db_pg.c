@@ -45,18 +45,18 @@ struct pg_blob {
 /* A statement: the common part first. */
 struct pg_stmt {
     struct db_stmt base;
-    char *orig;     /* the SQL as given, for messages (heap) */
-    char *sql;      /* rewritten with $n (heap) */
-    int nparams;    /* number of placeholders */
-    char **values;  /* bound values (heap each; NULL = SQL NULL) */
-    int *lengths;   /* byte lengths (binary parameters only) */
-    int *formats;   /* 0 text, 1 binary */
-    Oid *types;     /* 0 = let the server infer, PG_OID_BYTEA for blobs */
-    PGresult *res;  /* the result being walked; NULL before/after */
-    int row;        /* current row in res */
+    char *orig;    /* the SQL as given, for messages (heap) */
+    char *sql;     /* rewritten with $n (heap) */
+    int nparams;   /* number of placeholders */
+    char **values; /* bound values (heap each; NULL = SQL NULL) */
+    int *lengths;  /* byte lengths (binary parameters only) */
+    int *formats;  /* 0 text, 1 binary */
+    Oid *types;    /* 0 = let the server infer, PG_OID_BYTEA for blobs */
+    PGresult *res; /* the result being walked; NULL before/after */
+    int row;       /* current row in res */
     struct pg_blob *blobs; /* unescaped bytea of the current row, one per
                               column; NULL until db_col_blob is used */
-    int nblobs;     /* entries in blobs */
+    int nblobs;            /* entries in blobs */
 };
 
 static PGconn *conn_of(struct db *db)
@@ -181,8 +181,8 @@ static int pg_open(struct db **out, const char *url, struct ibc_error *err)
 {
     /* Later keywords override earlier ones, so the URL (expanded from
      * dbname) can still set its own connect_timeout. */
-    const char *const keys[] = {"connect_timeout",
-                                "fallback_application_name", "dbname", NULL};
+    const char *const keys[] = {"connect_timeout", "fallback_application_name",
+                                "dbname", NULL};
     const char *const vals[] = {"10", "ibc", url, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(c) != CONNECTION_OK) {
@@ -217,11 +217,13 @@ static int pg_prepare(struct db *db, struct db_stmt **out, const char *sql)
     struct buf b = BUF_INIT;
     struct ibc_error e = IBC_ERROR_INIT;
     int n = 0;
-    if (db_pg_rewrite(sql, &b, &n, &e)) {
+    int rc = db_pg_rewrite(sql, &b, &n, &e);
+    if (rc) {
         char ex[200];
         buf_reset(&b);
-        return db_set_error(db, DB_FAIL_OTHER, "%s (SQL: %s)", e.msg,
-                            db_sql_excerpt(ex, sizeof(ex), sql, 160));
+        return db_set_error(
+            db, rc == IBC_EINTERNAL ? DB_FAIL_MISUSE : DB_FAIL_OTHER,
+            "%s (SQL: %s)", e.msg, db_sql_excerpt(ex, sizeof(ex), sql, 160));
     }
     struct pg_stmt *st = xcalloc(1, sizeof(*st));
     st->orig = xstrdup(sql);
@@ -283,8 +285,7 @@ static int pg_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
     struct pg_stmt *s = pst(st);
     if (n > 0x7fffffff) {
         return db_set_error(st->db, DB_FAIL_MISUSE,
-                            "blob parameter %d is too big (%zu bytes)", idx,
-                            n);
+                            "blob parameter %d is too big (%zu bytes)", idx, n);
     }
     int rc = bind_slot(st, idx);
     if (rc == 0) {
@@ -341,9 +342,9 @@ static int pg_step(struct db_stmt *st)
     struct db *db = st->db;
     if (!p->res) {
         pg_revive(db);
-        PGresult *res = PQexecParams(
-            conn_of(db), p->sql, p->nparams, p->types,
-            (const char *const *)p->values, p->lengths, p->formats, 0);
+        PGresult *res = PQexecParams(conn_of(db), p->sql, p->nparams, p->types,
+                                     (const char *const *)p->values, p->lengths,
+                                     p->formats, 0);
         switch (PQresultStatus(res)) {
         case PGRES_TUPLES_OK:
             note_changes(db, res);
@@ -488,9 +489,10 @@ static int pg_exec_script(struct db *db, const char *sql)
 static int pg_begin(struct db *db, enum db_tx_mode mode)
 {
     pg_revive(db);
-    return pg_exec(db, mode == DB_TX_WRITE
-                           ? "BEGIN"
-                           : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    return pg_exec(db,
+                   mode == DB_TX_WRITE
+                       ? "BEGIN"
+                       : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 }
 
 static int pg_rollback(struct db *db)

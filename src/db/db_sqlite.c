@@ -107,8 +107,7 @@ static int sq_setup(struct db *db, const char *path, struct ibc_error *err)
     if ((rc = sq_exec(db, "PRAGMA foreign_keys=ON")) ||
         (rc = sq_query_text(db, "PRAGMA journal_mode=WAL", v, sizeof(v))) ||
         (rc = sq_exec(db, "PRAGMA synchronous=FULL"))) {
-        return ibc_fail(err, rc, "SQLite database %s: %s", path,
-                        db->errmsg);
+        return ibc_fail(err, rc, "SQLite database %s: %s", path, db->errmsg);
     }
     if (strcmp(v, "wal") != 0 && strcmp(path, ":memory:") != 0) {
         return ibc_fail(err, IBC_EDB,
@@ -117,8 +116,7 @@ static int sq_setup(struct db *db, const char *path, struct ibc_error *err)
                         path, v);
     }
     if ((rc = sq_query_text(db, "PRAGMA application_id", v, sizeof(v)))) {
-        return ibc_fail(err, rc, "SQLite database %s: %s", path,
-                        db->errmsg);
+        return ibc_fail(err, rc, "SQLite database %s: %s", path, db->errmsg);
     }
     long id = strtol(v, NULL, 10);
     if (id == IBC_SQLITE_APP_ID) {
@@ -150,10 +148,9 @@ static int sq_setup(struct db *db, const char *path, struct ibc_error *err)
 static int sq_open(struct db **out, const char *path, struct ibc_error *err)
 {
     sqlite3 *h = NULL;
-    int rc = sqlite3_open_v2(path, &h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &h,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         ibc_fail(err, IBC_EDB, "cannot open SQLite database %s: %s", path,
                  h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
@@ -222,13 +219,13 @@ static int bind_result(struct db_stmt *st, int idx, int rc)
     }
     char ex[200];
     if (rc == SQLITE_RANGE) {
-        return db_set_error(st->db, DB_FAIL_MISUSE,
-                            "parameter %d out of range: the statement has "
-                            "%d (SQL: %s)",
-                            idx, stmt(st) ? sqlite3_bind_parameter_count(stmt(st)) : 0,
-                            db_sql_excerpt(ex, sizeof(ex),
-                                           stmt(st) ? sqlite3_sql(stmt(st)) : "",
-                                           160));
+        return db_set_error(
+            st->db, DB_FAIL_MISUSE,
+            "parameter %d out of range: the statement has "
+            "%d (SQL: %s)",
+            idx, stmt(st) ? sqlite3_bind_parameter_count(stmt(st)) : 0,
+            db_sql_excerpt(ex, sizeof(ex),
+                           stmt(st) ? sqlite3_sql(stmt(st)) : "", 160));
     }
     return sq_fail(st->db, rc, stmt(st) ? sqlite3_sql(stmt(st)) : "");
 }
@@ -242,10 +239,10 @@ static int sq_bind_int64(struct db_stmt *st, int idx, int64_t v)
 
 static int sq_bind_text(struct db_stmt *st, int idx, const char *s)
 {
-    return bind_result(st, idx,
-                       stmt(st) ? sqlite3_bind_text(stmt(st), idx, s, -1,
-                                                    SQLITE_TRANSIENT)
-                                : SQLITE_RANGE);
+    return bind_result(
+        st, idx,
+        stmt(st) ? sqlite3_bind_text(stmt(st), idx, s, -1, SQLITE_TRANSIENT)
+                 : SQLITE_RANGE);
 }
 
 static int sq_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
@@ -263,9 +260,8 @@ static int sq_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
 
 static int sq_bind_null(struct db_stmt *st, int idx)
 {
-    return bind_result(st, idx,
-                       stmt(st) ? sqlite3_bind_null(stmt(st), idx)
-                                : SQLITE_RANGE);
+    return bind_result(
+        st, idx, stmt(st) ? sqlite3_bind_null(stmt(st), idx) : SQLITE_RANGE);
 }
 
 static int sq_step(struct db_stmt *st)
@@ -391,8 +387,7 @@ static int sq_commit(struct db *db)
         memcpy(db->errmsg, msg, sizeof(msg)); /* keep the first error */
         return rc;
     }
-    return db->tx_mode == DB_TX_READ ? sq_exec(db, "PRAGMA query_only=0")
-                                     : 0;
+    return db->tx_mode == DB_TX_READ ? sq_exec(db, "PRAGMA query_only=0") : 0;
 }
 
 static int64_t sq_changes(struct db *db)

@@ -31,9 +31,9 @@
 
 /* One migration as this binary knows it. */
 struct migration {
-    int version;     /* > 0, strictly ascending in a list */
+    int version;      /* > 0, strictly ascending in a list */
     const char *name; /* e.g. "core" (no number, no suffix) */
-    const char *sql; /* the file text (NUL-terminated) */
+    const char *sql;  /* the file text (NUL-terminated) */
 };
 
 /* States in migrate_status(). */
@@ -47,11 +47,11 @@ enum migrate_state {
 /* One line of migrate_status(). */
 struct migrate_row {
     int version;
-    char name[96];         /* from the binary, else from the database */
+    char name[96]; /* from the binary, else from the database */
     enum migrate_state state;
-    char checksum[65];     /* of the embedded file ("" if unknown) */
-    char db_checksum[65];  /* recorded ("" if pending) */
-    char applied_at[32];   /* recorded ISO-8601 UTC ("" if pending) */
+    char checksum[65];    /* of the embedded file ("" if unknown) */
+    char db_checksum[65]; /* recorded ("" if pending) */
+    char applied_at[32];  /* recorded ISO-8601 UTC ("" if pending) */
 };
 
 /* Applies every pending embedded migration in version order. *n_applied
@@ -89,9 +89,9 @@ int migrate_status_list(struct db *db, const struct migration *list, int n,
  * points into files. IBC_EINTERNAL (err says which file) for a badly named
  * file, two names for one version, two files for one slot, or a version
  * without a file for backend. */
-int migrate_list_build(enum db_backend backend,
-                       const struct embed_file *files, size_t nfiles,
-                       struct migration **out, int *n, struct ibc_error *err);
+int migrate_list_build(enum db_backend backend, const struct embed_file *files,
+                       size_t nfiles, struct migration **out, int *n,
+                       struct ibc_error *err);
 void migrate_list_free(struct migration *list, int n); /* accepts NULL */
 
 /* SHA-256 of text[0..len) as 64 lowercase hex digits + NUL into out. */

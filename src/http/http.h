@@ -23,6 +23,16 @@ struct app;
 struct db;
 struct org;
 struct req;
+struct sockaddr;
+
+/* Size limits, the same in the server (server.c) and in the raw-request
+ * parser (rawreq.c), so `ibc test-http` answers as the server would. */
+#define HTTP_MAX_TARGET 8192          /* request-target bytes; more: 414 */
+#define HTTP_MAX_HEADER_BYTES 32768   /* header lines together; more: 431 */
+#define HTTP_MAX_HEADERS 100          /* header fields; more: 431 */
+#define HTTP_MAX_BODY (1024 * 1024)   /* body of a route; more: 413 */
+#define HTTP_MAX_UPLOAD (64 * 1024 * 1024) /* body of a ROUTE_UPLOAD route */
+#define HTTP_GZIP_MIN 512             /* smaller bodies are sent as they are */
 
 /* A name/value pair (query string, form field, header, cookie). Values are
  * NUL-terminated and valid UTF-8 (the parser rejects anything else). */
@@ -100,7 +110,6 @@ struct req {
     const char *a11y;      /* the normalised a11y cookie value, "" when off */
 
     const char *target;    /* the request-target as received (undecoded) */
-    const struct org *org; /* the school of this request (web_org caches it) */
     /* A handler may fill err and return err.code: http_error() then shows
      * err.msg (4xx) next to err.field. */
     struct ibc_error err;
@@ -236,6 +245,8 @@ void http_req_add_header(struct req *req, const char *name,
  * On malformed input sets bad_status 400 / bad_msg and returns IBC_EPARSE
  * or IBC_ETOOBIG. */
 int http_req_parse(struct req *req);
+/* Only the target: path and query (for the server, before the body). */
+int http_req_parse_target(struct req *req);
 /* The largest body the request's route accepts (parses the target). */
 size_t http_body_limit(struct req *req);
 /* The response body to send (body_ref or out). */

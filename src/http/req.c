@@ -96,6 +96,22 @@ static bool has_body_method(const char *m)
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
 }
 
+int http_req_parse_target(struct req *req)
+{
+    if (req->path) {
+        return req->bad_status ? IBC_EPARSE : 0;
+    }
+    struct ibc_error err = IBC_ERROR_INIT;
+    int rc = parse_target(req, &err);
+    if (rc) {
+        req->path = "/";
+        req->raw_query = "";
+        req->query.n = 0;
+        return bad(req, rc, err.msg);
+    }
+    return 0;
+}
+
 int http_req_parse(struct req *req)
 {
     if (req->parsed) {
@@ -103,12 +119,9 @@ int http_req_parse(struct req *req)
     }
     req->parsed = true;
     struct ibc_error err = IBC_ERROR_INIT;
-    int rc = parse_target(req, &err);
+    int rc = http_req_parse_target(req);
     if (rc) {
-        if (!req->path) {
-            req->path = "/";
-        }
-        return bad(req, rc, err.msg);
+        return rc;
     }
     for (size_t i = 0; i < req->headers.n; i++) {
         const struct kv *h = &req->headers.items[i];

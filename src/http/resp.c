@@ -2,6 +2,7 @@
  * and the reason phrases both adapters print. */
 #include "http/http.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

@@ -71,7 +71,10 @@ void tpl_set_html(struct tpl_vm *vm, const char *key, const char *html);
 struct tpl_vm *tpl_obj(struct tpl_vm *vm, const char *key);
 /* Appends a new object to the list `key` (creating the list) and returns it. */
 struct tpl_vm *tpl_list_add(struct tpl_vm *vm, const char *key);
-/* Declares an empty list (so {{^key}} shows). */
+/* Appends a string to the list `key` (creating the list); inside
+ * {{#key}}…{{/key}} the item is {{.}}. */
+void tpl_list_add_str(struct tpl_vm *vm, const char *key, const char *val);
+/* Declares an empty list (so {{^key}} shows); keeps an existing list. */
 void tpl_list(struct tpl_vm *vm, const char *key);
 
 /* Renders template `name` with vm into out. lang selects the catalogue for

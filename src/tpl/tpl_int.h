@@ -121,6 +121,53 @@ struct tpl_vm {
     struct tpl_entry *head, *tail;
 };
 
+/* The HTML context tracker (tpl_html.c): follows the template's literal
+ * text the way a browser's tokenizer would, so that each {{tag}} knows
+ * where it stands. Plain data so it can be copied at {{#section}} and
+ * compared at {{/section}}. */
+struct tpl_html {
+    uint8_t st;        /* tokenizer state (tpl_html.c) */
+    uint8_t elem;      /* kind of the tag being read */
+    uint8_t raw;       /* which raw-text element we are in */
+    uint8_t attr;      /* kind of the attribute being read */
+    uint8_t n;         /* small counter (CDATA ']' run) */
+    bool endtag;       /* the tag being read is an end tag */
+    bool selfclose;    /* the tag ended with "/>" */
+    bool url_later;    /* in a URL attribute value, past its start */
+    bool xml;          /* SVG template: parsed as XML */
+    bool name_over;    /* name[] overflowed */
+    bool local_over;   /* local[] overflowed */
+    uint8_t namelen, locallen;
+    uint16_t foreign;  /* depth of inline <svg>/<math> (HTML mode) */
+    char name[24];     /* tag or attribute name being read, lowercased */
+    char local[24];    /* attribute name after its last ':' */
+    char rawname[12];  /* element that ends the current raw text */
+    unsigned char prev; /* last byte fed (not part of the state) */
+};
+
+void tpl_html_init(struct tpl_html *h, bool xml);
+/* Feeds literal text; *line is advanced over newlines. Returns NULL, or an
+ * error message (static) for text the tracker refuses. */
+const char *tpl_html_feed(struct tpl_html *h, const char *p, size_t n,
+                          uint32_t *line);
+/* May a value tag ({{x}}, {{{x}}} when raw, {{@k}}) stand here? Returns
+ * NULL and sets *esc, or a static message saying why not. */
+const char *tpl_html_value(const struct tpl_html *h, bool raw, uint8_t *esc);
+/* Updates the state after a value was written (URL start -> later). */
+void tpl_html_after_value(struct tpl_html *h);
+/* The state after a section that opened in *open and whose body ended in
+ * *close; false when the two cannot be reconciled. */
+bool tpl_html_join(const struct tpl_html *open,
+                   const struct tpl_html *close, struct tpl_html *out);
+/* True in (HTML or XML) text, where a partial may stand. */
+bool tpl_html_is_text(const struct tpl_html *h);
+/* True inside inline <svg>/<math>, or anywhere in an SVG template. */
+bool tpl_html_foreign(const struct tpl_html *h);
+/* True where a template may end: text, no inline <svg> left open. */
+bool tpl_html_can_end(const struct tpl_html *h);
+/* A few words naming where h stands, for error messages. */
+const char *tpl_html_describe(const struct tpl_html *h);
+
 /* FNV-1a over a NUL-terminated or length-given name. */
 uint32_t tpl_hash(const char *s, size_t n);
 
