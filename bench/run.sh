@@ -402,6 +402,17 @@ ratio() {  # ibc-name nginx-name
     done | median
 }
 RATIO=$(ratio ibc-static nginx-static)
+# the same for the CPU time one request costs the server (less noisy: it does
+# not depend on how much of the machine the server got)
+cpu_ratio() {  # ibc-name nginx-name → ibc cpu/req ÷ nginx cpu/req
+    for r in $(seq 1 "$ROUNDS"); do
+        for f in "$OUT/wrk-$1-r$r.txt" "$OUT/wrk-$2-r$r.txt"; do
+            awk '/requests in/ { n = $1 } /^cpu_ticks/ { t = $2 }
+                END { print (n ? t / n : 0) }' "$f"
+        done | paste -sd' ' | awk '{ printf "%.3f\n", $2 ? $1 / $2 : 0 }'
+    done | median
+}
+CPU_RATIO=$(cpu_ratio ibc-static nginx-static)
 RATIO_GZ=$(ratio ibc-static-gzip nginx-static-gzs)
 RATIO_GZ_FLY=$(ratio ibc-static-gzip nginx-static-gzip)
 
@@ -438,6 +449,7 @@ row() {  # name label bytes
     row nginx-static-gzs "nginx $CSS, gzip_static" "$gzs_bytes"
     row ibc-home-gzip "ibc GET /, gzip" "$home_gz_bytes"
     echo "  ibc static / nginx req/s (median of per-round ratios): $RATIO"
+    echo "  ibc static / nginx CPU time per request (same):        $CPU_RATIO"
     echo "  gzip: ibc / nginx gzip_static $RATIO_GZ; ibc / nginx gzip on (level $GZIP_LEVEL per request) $RATIO_GZ_FLY"
     [ "$ibc_enc" = gzip ] || echo "  note: ibc did not gzip $CSS (Content-Encoding: '${ibc_enc}')"
     [ "$ngx_enc" = gzip ] || echo "  note: nginx did not gzip $CSS (Content-Encoding: '${ngx_enc}')"
@@ -461,7 +473,7 @@ row() {  # name label bytes
     echo
     echo "aims (issue #2)"
     echo "  templated page ≥ $AIM_HOME_RPS req/s:     $AIM_HOME  (${RPS[ibc-home]})"
-    echo "  static within 2× of nginx:     $AIM_STATIC  (ratio $RATIO)"
+    echo "  static within 2× of nginx:     $AIM_STATIC  (req/s ratio $RATIO; CPU per request $CPU_RATIO× nginx's)"
     echo "  cold start < $AIM_COLD_MS ms:            $AIM_COLD  (median $COLD_MED ms)"
     echo "  idle RSS < $AIM_RSS_MIB MiB:              $AIM_RSS  ($(mib "$RSS_IDLE") MiB)"
 } | tee "$OUT/latest.txt"

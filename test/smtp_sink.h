@@ -34,11 +34,11 @@
 
 /* What goes wrong in a scripted transaction. */
 enum smtp_sink_fault {
-    SMTP_SINK_OK,            /* no fault */
-    SMTP_SINK_451_MAIL,      /* "451" in answer to MAIL FROM */
-    SMTP_SINK_451_DATA,      /* takes the whole DATA, then answers "451" */
-    SMTP_SINK_550_RCPT,      /* "550 no such user" to every RCPT TO */
-    SMTP_SINK_DROP           /* closes the connection on MAIL FROM, no reply */
+    SMTP_SINK_OK,       /* no fault */
+    SMTP_SINK_451_MAIL, /* "451" in answer to MAIL FROM */
+    SMTP_SINK_451_DATA, /* takes the whole DATA, then answers "451" */
+    SMTP_SINK_550_RCPT, /* "550 no such user" to every RCPT TO */
+    SMTP_SINK_DROP      /* closes the connection on MAIL FROM, no reply */
 };
 
 /* One received message; strings are heap, owned by the sink. */
@@ -46,22 +46,22 @@ struct smtp_sink_msg {
     char *from;                     /* envelope sender, without <> */
     char *rcpt[SMTP_SINK_MAX_RCPT]; /* envelope recipients, without <> */
     int n_rcpt;
-    char *data;                     /* the message as sent, dot-unstuffed */
-    size_t len;                     /* bytes in data */
+    char *data; /* the message as sent, dot-unstuffed */
+    size_t len; /* bytes in data */
 };
 
 struct smtp_sink {
-    int listen_fd;                  /* bound to 127.0.0.1:port */
-    int port;                       /* the free port the kernel chose */
-    char url[64];                   /* "smtp://127.0.0.1:PORT" */
+    int listen_fd; /* bound to 127.0.0.1:port */
+    int port;      /* the free port the kernel chose */
+    char url[64];  /* "smtp://127.0.0.1:PORT" */
     pthread_t thread;
-    pthread_mutex_t mu;             /* guards everything below */
-    pthread_cond_t cv;              /* signalled when a message arrives */
-    bool stop;                      /* asks the thread to end */
-    enum smtp_sink_fault fault;     /* scripted fault ... */
-    int fault_n;                    /* ... for this many more transactions */
-    int n_conns;                    /* connections accepted so far */
-    int n_tx;                       /* MAIL FROM commands seen so far */
+    pthread_mutex_t mu;         /* guards everything below */
+    pthread_cond_t cv;          /* signalled when a message arrives */
+    bool stop;                  /* asks the thread to end */
+    enum smtp_sink_fault fault; /* scripted fault ... */
+    int fault_n;                /* ... for this many more transactions */
+    int n_conns;                /* connections accepted so far */
+    int n_tx;                   /* MAIL FROM commands seen so far */
     int n_msgs;
     struct smtp_sink_msg msgs[SMTP_SINK_MAX_MSGS];
 };

@@ -9,8 +9,6 @@
 #include "home/home.h"
 #include "web/prefs.h"
 
-int http_static(struct req *req); /* src/http/static.c */
-
 const struct route app_routes[] = {
     /* method  pattern        handler          permission   flags  csp */
     {"GET", "/", home_page, PERM_PUBLIC, 0, NULL},

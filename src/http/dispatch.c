@@ -85,7 +85,8 @@ static bool pattern_match(struct req *req, const struct route *r, bool bind)
     }
     /* A prefix route "/static/" covers "/static/css/x.css"; "/files"
      * covers "/files/x" but not "/filesystem". */
-    return (r->flags & ROUTE_PREFIX) && (p[-1] == '/' || *s == '/');
+    return (r->flags & ROUTE_PREFIX) &&
+           ((p > r->pattern && p[-1] == '/') || *s == '/');
 }
 
 static bool method_is(const char *m, const char *want)
@@ -189,7 +190,7 @@ void http_error_status(struct req *req, int status, int code,
     if (!message && own && req->err.msg[0]) {
         message = req->err.msg;
     }
-    if (status >= 500) {
+    if (status >= 500 && status != 505) {
         /* The details go to the log with the request id, not to the
          * visitor (they may name tables or files). */
         log_err("%s %s: %s: %s", req->method, req->path ? req->path : "-",
@@ -240,6 +241,8 @@ static int code_for_status(int status)
         return IBC_ENOTFOUND;
     case 503:
         return IBC_EUNAVAIL;
+    case 505:
+        return IBC_EPARSE; /* the client's HTTP version: not our fault */
     default:
         return status >= 500 ? IBC_EINTERNAL : IBC_EPARSE;
     }

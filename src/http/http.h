@@ -178,9 +178,6 @@ void http_dispatch(struct req *req);
 /* The error page / JSON body for an error code (uses the app's templates). */
 void http_error(struct req *req, int code, const char *message);
 
-/* "/static/css/ibc.css?v=<etag>": a URL that may be cached for ever. */
-const char *http_static_url(struct req *req, const char *path);
-
 /* The error page / JSON body for an HTTP status that no ibc_err names
  * (414, 431, …); code picks the JSON error code. */
 void http_error_status(struct req *req, int status, int code,

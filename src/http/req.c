@@ -91,6 +91,18 @@ static int parse_target(struct req *req, struct ibc_error *err)
                                  strlen(req->raw_query), err);
 }
 
+/* A non-empty RFC 9110 token of at most max bytes. */
+static bool token(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+        if (!isalnum(*p) && !strchr("!#$%&'*+-.^_`|~", *p)) {
+            return false;
+        }
+    }
+    return n > 0 && n <= max;
+}
+
 static bool has_body_method(const char *m)
 {
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
@@ -123,10 +135,36 @@ int http_req_parse(struct req *req)
     if (rc) {
         return rc;
     }
+    if (!token(req->method, 32)) {
+        return bad(req, IBC_EPARSE, "malformed method");
+    }
+    const char *cl = NULL;
+    bool te = false;
     for (size_t i = 0; i < req->headers.n; i++) {
         const struct kv *h = &req->headers.items[i];
-        if (memchr(h->value, '\0', h->value_len)) {
-            return bad(req, IBC_EPARSE, "a header holds a NUL byte");
+        if (!token(h->name, 256)) {
+            return bad(req, IBC_EPARSE, "malformed header name");
+        }
+        for (size_t k = 0; k < h->value_len; k++) {
+            unsigned char c = (unsigned char)h->value[k];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                return bad(req, IBC_EPARSE, c ? "control character in a header"
+                                              : "a header holds a NUL byte");
+            }
+        }
+        /* Two lengths, or a length and chunking, are how requests get
+         * smuggled past a proxy: refuse both. */
+        if (strcmp(h->name, "content-length") == 0) {
+            if (cl && strcmp(cl, h->value) != 0) {
+                return bad(req, IBC_EPARSE, "conflicting Content-Length");
+            }
+            cl = h->value;
+        } else if (strcmp(h->name, "transfer-encoding") == 0) {
+            te = true;
+        }
+        if (cl && te) {
+            return bad(req, IBC_EPARSE,
+                       "both Content-Length and Transfer-Encoding");
         }
         if (strcmp(h->name, "cookie") == 0) {
             rc = http_parse_cookies(req->arena, &req->cookies, h->value, &err);

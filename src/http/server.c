@@ -51,6 +51,9 @@
 #define CONN_MEMORY (128 * 1024)   /* per connection: request line, headers */
 #define CONN_LIMIT 2048            /* connections in all */
 #define SLOT_BUCKETS 256
+/* A body over its limit is read and dropped so the client gets its 413;
+ * past this much more, the connection is simply closed. */
+#define DRAIN_MAX (8 * 1024 * 1024)
 
 /* Connections open from one untrusted address. */
 struct slot {
@@ -71,6 +74,7 @@ struct http_server {
     struct slot *slots[SLOT_BUCKETS];
     int inflight;            /* requests between request line and completion */
     atomic_bool stopping;
+    atomic_llong refusal_logged; /* time() of the last refusal logged */
 };
 
 /* One request: lives in its own arena, from the request line to the
@@ -82,6 +86,7 @@ struct sreq {
     bool started;            /* the first access call happened */
     bool too_big;            /* the body went over the limit */
     size_t limit;            /* body limit of the route */
+    size_t dropped;          /* body bytes dropped after the limit */
     struct buf body;
     int status;              /* 0 until answered */
     size_t sent;             /* body bytes sent */
@@ -191,6 +196,13 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
         return MHD_YES;
     }
     if (!slot_take(s, key)) {
+        /* One line a second at most: a flood must not flood the log. */
+        long long now = (long long)time(NULL);
+        long long last = atomic_load(&s->refusal_logged);
+        if (now == last ||
+            !atomic_compare_exchange_strong(&s->refusal_logged, &last, now)) {
+            return MHD_NO;
+        }
         char text[64];
         netacl_addr_text(addr, text);
         log_warn("refused a connection from %s: it has %d open already "
@@ -236,11 +248,19 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *uri)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct http_server *s = cls;
-    (void)c;
     struct arena *a = arena_new();
     struct sreq *r = arena_zalloc(a, sizeof(*r));
     http_req_init(&r->req, s->app, a);
     r->srv = s;
+    /* The socket's peer, for the log of a request MHD refuses itself;
+     * fill() refines it with X-Forwarded-For. */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        char peer[64];
+        netacl_addr_text(ci->client_addr, peer);
+        r->req.peer = arena_strdup(a, peer);
+    }
     buf_init(&r->body);
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     if (strlen(uri) > HTTP_MAX_TARGET) {
@@ -364,7 +384,9 @@ static enum MHD_Result answer(struct sreq *r, struct MHD_Connection *c)
         MHD_add_response_header(resp, req->resp_headers.items[i].name,
                                 req->resp_headers.items[i].value);
     }
-    if (atomic_load(&r->srv->stopping)) {
+    /* After a malformed request the rest of the stream cannot be trusted
+     * to start a new request: close. */
+    if (atomic_load(&r->srv->stopping) || req->bad_status) {
         MHD_add_response_header(resp, "Connection", "close");
     }
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)req->status, resp);
@@ -408,13 +430,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!r->too_big) {
-            if (*upload_data_size > r->limit - r->body.len) {
-                r->too_big = true;
-                buf_reset(&r->body);
-            } else {
-                buf_append(&r->body, upload_data, *upload_data_size);
+        if (!r->too_big &&
+            *upload_data_size > r->limit - r->body.len) {
+            r->too_big = true;
+            r->dropped = r->body.len;
+            buf_reset(&r->body);
+        }
+        if (r->too_big) {
+            r->dropped += *upload_data_size;
+            if (r->dropped > r->limit + DRAIN_MAX) {
+                return MHD_NO; /* an endless body: hang up */
             }
+        } else {
+            buf_append(&r->body, upload_data, *upload_data_size);
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -585,6 +613,7 @@ int http_server_start(struct http_server **out, struct app *app,
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->idle, NULL);
     atomic_init(&s->stopping, false);
+    atomic_init(&s->refusal_logged, 0);
     int rc = netacl_parse(&s->trusted, app->cfg.trusted, err);
     if (rc == 0) {
         rc = open_listener(s, app->cfg.listen ? app->cfg.listen : "127.0.0.1",

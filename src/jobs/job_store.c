@@ -25,7 +25,7 @@ static const char *const state_names[JOB_STATE__MAX] = {
 const char *job_state_name(enum job_state s)
 {
     return ((int)s >= 0 && (int)s < JOB_STATE__MAX) ? state_names[s]
-                                                  : "unknown";
+                                                    : "unknown";
 }
 
 bool job_state_parse(const char *name, enum job_state *out)
@@ -68,8 +68,7 @@ int jobs_time_parse(const char *s, time_t *out)
         return IBC_EINVAL;
     }
     for (size_t i = 0; i < sizeof(pat) - 1; i++) {
-        bool ok = pat[i] == 'd' ? (s[i] >= '0' && s[i] <= '9')
-                                : s[i] == pat[i];
+        bool ok = pat[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == pat[i];
         if (!ok) {
             return IBC_EINVAL;
         }
@@ -167,8 +166,8 @@ int job_enqueue_spec(struct db *db, const struct job_spec *spec, int64_t *id,
         }
         run_at = spec->run_at;
     }
-    int max = spec->max_attempts ? spec->max_attempts
-                                 : JOBS_DEFAULT_MAX_ATTEMPTS;
+    int max =
+        spec->max_attempts ? spec->max_attempts : JOBS_DEFAULT_MAX_ATTEMPTS;
     if (max < 1 || max > 100) {
         return ibc_fail_field(err, IBC_EINVAL, "max_attempts",
                               "max_attempts must be between 1 and 100");
@@ -205,14 +204,17 @@ int job_enqueue(struct db *db, int64_t org_id, const char *kind,
                 struct ibc_error *err)
 {
     struct job_spec spec = {
-        .org_id = org_id, .kind = kind, .payload = payload, .run_at = run_at,
+        .org_id = org_id,
+        .kind = kind,
+        .payload = payload,
+        .run_at = run_at,
     };
     return job_enqueue_spec(db, &spec, id, err);
 }
 
 #define JOB_COLUMNS                                                            \
-    "id, org_id, kind, payload, state, progress, total, message, result, "    \
-    "attempts, max_attempts, run_at, created_at, started_at, finished_at, "   \
+    "id, org_id, kind, payload, state, progress, total, message, result, "     \
+    "attempts, max_attempts, run_at, created_at, started_at, finished_at, "    \
     "locked_by, heartbeat_at, schedule"
 
 int job_get(struct db *db, int64_t id, struct job_info *out, struct arena *a,
@@ -278,8 +280,8 @@ int job_cancel(struct db *db, int64_t id, struct ibc_error *err)
     }
     /* Nothing changed: say why. */
     if (!(rc = db_prepare_args(db, &st, err,
-                               "SELECT state FROM job WHERE id = ?",
-                               DB_I64(id), DB_END))) {
+                               "SELECT state FROM job WHERE id = ?", DB_I64(id),
+                               DB_END))) {
         rc = db_step(st);
         if (rc == DB_ROW) {
             rc = ibc_fail(err, IBC_ECONFLICT, "job %lld is already %s",
@@ -510,8 +512,8 @@ int job_store_heartbeat(struct db *db, const char *worker, time_t now,
 }
 
 int job_store_release(struct db *db, const char *locked_by,
-                      const char *stale_before, const char *except,
-                      time_t now, int *n, struct ibc_error *err)
+                      const char *stale_before, const char *except, time_t now,
+                      int *n, struct ibc_error *err)
 {
     char now_s[JOBS_TIME_LEN];
     jobs_time_fmt(now, now_s);
@@ -552,8 +554,8 @@ int job_store_release(struct db *db, const char *locked_by,
     return 0;
 }
 
-int job_store_lockers(struct db *db, const char ***out, int *n,
-                      struct arena *a, struct ibc_error *err)
+int job_store_lockers(struct db *db, const char ***out, int *n, struct arena *a,
+                      struct ibc_error *err)
 {
     struct db_stmt *st;
     int rc = db_prepare(db, &st,
@@ -612,8 +614,8 @@ int job_schedule_set(struct db *db, const char *name, const char *kind,
                   "interval_s = excluded.interval_s, next_run_at = "
                   "CASE WHEN job_schedule.next_run_at > ? THEN ? "
                   "ELSE job_schedule.next_run_at END",
-                  DB_TXT(name), DB_TXT(kind), DB_I64(interval_s),
-                  DB_TXT(now_s), DB_TXT(latest_s), DB_TXT(latest_s), DB_END);
+                  DB_TXT(name), DB_TXT(kind), DB_I64(interval_s), DB_TXT(now_s),
+                  DB_TXT(latest_s), DB_TXT(latest_s), DB_END);
 }
 
 /* A due schedule as read by the tick. */
@@ -671,7 +673,9 @@ static int fire_one(struct db *db, const struct due *d, time_t now,
     int fired = 0;
     if (pending == 0) {
         struct job_spec spec = {
-            .kind = d->kind, .max_attempts = 1, .schedule = d->name,
+            .kind = d->kind,
+            .max_attempts = 1,
+            .schedule = d->name,
         };
         rc = job_enqueue_spec(db, &spec, NULL, err);
         if (rc == 0) {
@@ -764,8 +768,8 @@ void job_info_json(const struct job_info *info, struct buf *out)
     json_put_str(&j, "created_at", info->created_at);
     json_put_str(&j, "started_at", info->started_at);
     json_put_str(&j, "finished_at", info->finished_at);
-    json_put_bool(&j, "finished", info->state == JOB_DONE ||
-                                      info->state == JOB_FAILED ||
-                                      info->state == JOB_CANCELLED);
+    json_put_bool(&j, "finished",
+                  info->state == JOB_DONE || info->state == JOB_FAILED ||
+                      info->state == JOB_CANCELLED);
     json_obj_close(&j);
 }

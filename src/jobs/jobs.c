@@ -30,7 +30,7 @@
 
 /* A registered kind. */
 struct jobs_handler {
-    char *kind;  /* heap */
+    char *kind; /* heap */
     job_fn fn;
     void *ctx;
 };
@@ -46,23 +46,22 @@ struct jobs_worker {
     struct jobs *j;
     pthread_t thread;
     bool thread_started;
-    struct db *db;          /* own connection; NULL while reconnecting */
-    struct arena *arena;    /* reset before each job */
+    struct db *db;       /* own connection; NULL while reconnecting */
+    struct arena *arena; /* reset before each job */
     /* The current job (valid while a handler runs). */
     int64_t job_id;
     int64_t progress, total;
-    char *message;          /* heap, last progress message */
-    char *result;           /* heap, job_set_result() */
-    bool wrote_progress;    /* progress written at least once */
-    bool dirty;             /* progress changed since the last write */
-    int64_t last_write_ms;  /* monotonic */
-    bool checked;           /* job_cancelled() looked at the row */
+    char *message;         /* heap, last progress message */
+    char *result;          /* heap, job_set_result() */
+    bool wrote_progress;   /* progress written at least once */
+    int64_t last_write_ms; /* monotonic */
+    bool checked;          /* job_cancelled() looked at the row */
     int64_t last_check_ms;
-    bool cancelled;         /* the row is no longer ours */
+    bool cancelled; /* the row is no longer ours */
 };
 
 struct jobs {
-    char *url;                     /* heap copy of the database URL */
+    char *url; /* heap copy of the database URL */
     struct jobs_config cfg;
     char host[128];                /* gethostname() */
     char worker_id[256];           /* locked_by of this instance */
@@ -71,17 +70,17 @@ struct jobs {
     int n_handlers;
     struct jobs_sched *scheds;
     int n_scheds;
-    struct jobs_worker *workers;   /* cfg.n_workers of them, while started */
-    struct db *sched_db;           /* the scheduler thread's connection */
+    struct jobs_worker *workers; /* cfg.n_workers of them, while started */
+    struct db *sched_db;         /* the scheduler thread's connection */
     pthread_t sched_thread;
     bool sched_started;
     bool started;
-    pthread_mutex_t mu;            /* guards wake_seq and the waits */
-    pthread_cond_t cv;             /* workers wait here */
-    pthread_cond_t sched_cv;       /* the scheduler waits here */
-    unsigned long wake_seq;        /* bumped by jobs_wake() */
+    pthread_mutex_t mu;      /* guards wake_seq and the waits */
+    pthread_cond_t cv;       /* workers wait here */
+    pthread_cond_t sched_cv; /* the scheduler waits here */
+    unsigned long wake_seq;  /* bumped by jobs_wake() */
     atomic_bool stopping;
-    atomic_long runs;              /* jobs run to an outcome */
+    atomic_long runs; /* jobs run to an outcome */
 };
 
 /* ---- clocks ---- */
@@ -224,7 +223,8 @@ void jobs_register(struct jobs *j, const char *kind, job_fn fn, void *ctx)
     }
     j->handlers = xrealloc(j->handlers,
                            sizeof(*j->handlers) * (size_t)(j->n_handlers + 1));
-    j->kinds = xrealloc(j->kinds, sizeof(*j->kinds) * (size_t)(j->n_handlers + 1));
+    j->kinds =
+        xrealloc(j->kinds, sizeof(*j->kinds) * (size_t)(j->n_handlers + 1));
     j->handlers[j->n_handlers] =
         (struct jobs_handler){.kind = xstrdup(kind), .fn = fn, .ctx = ctx};
     j->kinds[j->n_handlers] = j->handlers[j->n_handlers].kind;
@@ -245,10 +245,12 @@ int jobs_schedule(struct jobs *j, const char *name, const char *kind,
             return 0;
         }
     }
-    j->scheds = xrealloc(j->scheds,
-                         sizeof(*j->scheds) * (size_t)(j->n_scheds + 1));
+    j->scheds =
+        xrealloc(j->scheds, sizeof(*j->scheds) * (size_t)(j->n_scheds + 1));
     j->scheds[j->n_scheds++] = (struct jobs_sched){
-        .name = xstrdup(name), .kind = xstrdup(kind), .interval_s = interval_s,
+        .name = xstrdup(name),
+        .kind = xstrdup(kind),
+        .interval_s = interval_s,
     };
     return 0;
 }
@@ -280,7 +282,6 @@ static int progress_flush(struct jobs_worker *w)
     struct ibc_error err = IBC_ERROR_INIT;
     w->last_write_ms = mono_ms();
     w->wrote_progress = true;
-    w->dirty = false;
     if (!w->db) {
         return IBC_EDB;
     }
@@ -303,7 +304,6 @@ int job_progress(struct job_ctx *jc, int64_t done, int64_t total,
         free(w->message);
         w->message = message ? xstrdup(message) : NULL;
     }
-    w->dirty = true;
     if (!w->wrote_progress || (total > 0 && done >= total) ||
         mono_ms() - w->last_write_ms >= w->j->cfg.progress_ms) {
         return progress_flush(w);
@@ -332,8 +332,8 @@ bool job_cancelled(struct job_ctx *jc)
     w->last_check_ms = now;
     bool mine = true;
     struct ibc_error err = IBC_ERROR_INIT;
-    if (w->db && job_store_still_mine(w->db, w->job_id, w->j->worker_id,
-                                      &mine, &err) != 0) {
+    if (w->db && job_store_still_mine(w->db, w->job_id, w->j->worker_id, &mine,
+                                      &err) != 0) {
         log_warn("jobs: cannot check job %lld: %s", (long long)w->job_id,
                  err.msg);
         return false;
@@ -376,13 +376,19 @@ static void run_job(struct jobs_worker *w, const struct job_claim *c)
     free(w->message);
     free(w->result);
     w->message = w->result = NULL;
-    w->wrote_progress = w->dirty = w->checked = w->cancelled = false;
+    w->wrote_progress = w->checked = w->cancelled = false;
 
     struct job_ctx jc = {
-        .id = c->id, .org_id = c->org_id, .kind = c->kind,
-        .payload = c->payload, .attempt = c->attempts,
-        .max_attempts = c->max_attempts, .arena = w->arena, .db = w->db,
-        .ctx = h ? h->ctx : NULL, .w_ = w,
+        .id = c->id,
+        .org_id = c->org_id,
+        .kind = c->kind,
+        .payload = c->payload,
+        .attempt = c->attempts,
+        .max_attempts = c->max_attempts,
+        .arena = w->arena,
+        .db = w->db,
+        .ctx = h ? h->ctx : NULL,
+        .w_ = w,
     };
     int rc;
     if (h) {
@@ -390,8 +396,8 @@ static void run_job(struct jobs_worker *w, const struct job_claim *c)
                   c->kind, c->attempts);
         rc = h->fn(&jc);
     } else {
-        rc = ibc_fail(&jc.err, IBC_EINTERNAL, "no handler for kind %s",
-                      c->kind);
+        rc =
+            ibc_fail(&jc.err, IBC_EINTERNAL, "no handler for kind %s", c->kind);
     }
     if (db_in_tx(w->db)) {
         log_warn("jobs: job %lld (%s) left a transaction open; rolled back",
@@ -419,8 +425,9 @@ static void run_job(struct jobs_worker *w, const struct job_claim *c)
         /* A failure, or an interruption that was not asked for (a cancelled
          * row is no longer 'running', so the update below leaves it). */
         if (rc == JOB_INTERRUPTED) {
-            ibc_fail(&jc.err, IBC_EINTERNAL, "stopped without being "
-                                             "cancelled");
+            ibc_fail(&jc.err, IBC_EINTERNAL,
+                     "stopped without being "
+                     "cancelled");
         } else if (rc > 0) {
             ibc_fail(&jc.err, IBC_EINTERNAL, "handler returned %d", rc);
         }
@@ -442,8 +449,8 @@ static void run_job(struct jobs_worker *w, const struct job_claim *c)
                           w->total, message, w->result, now, &err) == 0) {
             break;
         }
-        log_err("jobs: cannot record the end of job %lld: %s",
-                (long long)c->id, err.msg);
+        log_err("jobs: cannot record the end of job %lld: %s", (long long)c->id,
+                err.msg);
         usleep(200000);
     }
     w->job_id = 0;
@@ -468,9 +475,18 @@ static void *worker_main(void *arg)
         } else {
             arena_reset(w->arena);
             struct job_claim c = {0};
-            int rc = job_store_claim(w->db, j->kinds, j->n_handlers,
-                                     j->worker_id, time(NULL), &c, w->arena,
-                                     &err);
+            int rc =
+                job_store_claim(w->db, j->kinds, j->n_handlers, j->worker_id,
+                                time(NULL), &c, w->arena, &err);
+            if (rc == 1 && atomic_load(&j->stopping)) {
+                /* Claimed while stopping began: hand it back untouched. */
+                job_store_end(w->db, c.id, j->worker_id, JOB_END_REQUEUE, NULL,
+                              0, 0,
+                              "interrupted by shutdown; will run "
+                              "again",
+                              NULL, time(NULL), &err);
+                break;
+            }
             if (rc == 1) {
                 run_job(w, &c);
                 continue;
@@ -538,8 +554,8 @@ static int recover(struct jobs *j, struct db *db, time_t now, bool at_start,
         rc = job_store_lockers(db, &lockers, &n_lockers, a, err);
         for (int i = 0; rc == 0 && i < n_lockers; i++) {
             if (locker_dead(j, lockers[i])) {
-                rc = job_store_release(db, lockers[i], NULL, NULL, now, &n,
-                                       err);
+                rc =
+                    job_store_release(db, lockers[i], NULL, NULL, now, &n, err);
             }
         }
         arena_free(a);
@@ -550,8 +566,7 @@ static int recover(struct jobs *j, struct db *db, time_t now, bool at_start,
         rc = job_store_release(db, NULL, before, j->worker_id, now, &n, err);
     }
     if (n > 0) {
-        log_warn("jobs: %d job(s) of stopped workers put back in the queue",
-                 n);
+        log_warn("jobs: %d job(s) of stopped workers put back in the queue", n);
         jobs_wake(j);
     }
     return rc;
@@ -661,15 +676,16 @@ int jobs_start(struct jobs *j, struct ibc_error *err)
     rc = db_query_int64(j->sched_db, &n, err,
                         "SELECT COUNT(*) FROM job_schedule", DB_END);
     if (rc < 0) {
-        ibc_fail(err, rc, "the job tables are missing or unreadable "
-                          "(run `ibc db migrate`): %s", db_errmsg(j->sched_db));
+        ibc_fail(err, rc,
+                 "the job tables are missing or unreadable "
+                 "(run `ibc db migrate`): %s",
+                 db_errmsg(j->sched_db));
         goto fail;
     }
     time_t now = time(NULL);
     for (int i = 0; i < j->n_scheds; i++) {
-        rc = job_schedule_set(j->sched_db, j->scheds[i].name,
-                              j->scheds[i].kind, j->scheds[i].interval_s, now,
-                              err);
+        rc = job_schedule_set(j->sched_db, j->scheds[i].name, j->scheds[i].kind,
+                              j->scheds[i].interval_s, now, err);
         if (rc) {
             goto fail;
         }

@@ -74,17 +74,17 @@ bool job_state_parse(const char *name, enum job_state *out);
  * the column is NULL. */
 struct job_info {
     int64_t id;
-    int64_t org_id;           /* 0 for a system-wide job */
+    int64_t org_id; /* 0 for a system-wide job */
     const char *kind;
-    const char *payload;      /* JSON text as enqueued, or NULL */
+    const char *payload; /* JSON text as enqueued, or NULL */
     enum job_state state;
-    int64_t progress;         /* units done, from job_progress() */
-    int64_t total;            /* units in all, 0 when unknown */
-    const char *message;      /* last progress message or error */
-    const char *result;       /* JSON text set by the handler, or NULL */
-    int attempts;             /* runs started so far */
+    int64_t progress;    /* units done, from job_progress() */
+    int64_t total;       /* units in all, 0 when unknown */
+    const char *message; /* last progress message or error */
+    const char *result;  /* JSON text set by the handler, or NULL */
+    int attempts;        /* runs started so far */
     int max_attempts;
-    const char *run_at;       /* not before this time */
+    const char *run_at; /* not before this time */
     const char *created_at;
     const char *started_at;   /* start of the latest attempt */
     const char *finished_at;  /* when done / failed / cancelled */
@@ -114,14 +114,14 @@ struct job_spec {
 int job_enqueue(struct db *db, int64_t org_id, const char *kind,
                 const char *payload, const char *run_at, int64_t *id,
                 struct ibc_error *err);
-int job_enqueue_spec(struct db *db, const struct job_spec *spec,
-                     int64_t *id, struct ibc_error *err);
+int job_enqueue_spec(struct db *db, const struct job_spec *spec, int64_t *id,
+                     struct ibc_error *err);
 
 /* Reads job id into *out (strings in arena a). Returns 0, IBC_ENOTFOUND or
  * IBC_EDB. It does not check the school: a page serving one school must
  * compare out->org_id with its own. */
-int job_get(struct db *db, int64_t id, struct job_info *out,
-            struct arena *a, struct ibc_error *err);
+int job_get(struct db *db, int64_t id, struct job_info *out, struct arena *a,
+            struct ibc_error *err);
 
 /* Cancels a queued or running job: the row becomes 'cancelled' at once; a
  * running handler learns it from job_cancelled() and should stop. Returns
@@ -165,10 +165,10 @@ int job_schedule_tick(struct db *db, time_t now, int *n_enqueued,
  * the arena is reset after each job. */
 struct job_ctx {
     int64_t id;
-    int64_t org_id;         /* 0 for a system-wide job */
+    int64_t org_id; /* 0 for a system-wide job */
     const char *kind;
-    const char *payload;    /* NULL when none */
-    int attempt;            /* 1 on the first run */
+    const char *payload; /* NULL when none */
+    int attempt;         /* 1 on the first run */
     int max_attempts;
     struct arena *arena;    /* scratch memory for this run */
     struct db *db;          /* the worker's own connection, no tx open */
@@ -202,14 +202,14 @@ bool job_cancelled(struct job_ctx *jc);
 
 /* Tuning; jobs_config_defaults() fills the defaults shown. */
 struct jobs_config {
-    int n_workers;      /* worker threads (2), each with its own connection */
-    int poll_ms;        /* idle workers look for due jobs this often (500) */
-    int tick_ms;        /* scheduler tick: schedules, heartbeats (1000) */
-    int heartbeat_s;    /* running jobs are marked alive this often (10) */
-    int stale_s;        /* a running job silent this long is orphaned (120) */
-    int retry_base_s;   /* first retry delay, x4 per attempt, max 1 h (30) */
-    int progress_ms;    /* least time between progress writes (250) */
-    int keep_days;      /* finished jobs are purged after this (30; 0 = never) */
+    int n_workers;    /* worker threads (2), each with its own connection */
+    int poll_ms;      /* idle workers look for due jobs this often (500) */
+    int tick_ms;      /* scheduler tick: schedules, heartbeats (1000) */
+    int heartbeat_s;  /* running jobs are marked alive this often (10) */
+    int stale_s;      /* a running job silent this long is orphaned (120) */
+    int retry_base_s; /* first retry delay, x4 per attempt, max 1 h (30) */
+    int progress_ms;  /* least time between progress writes (250) */
+    int keep_days;    /* finished jobs are purged after (30; 0 = never) */
     const char *worker_id; /* locked_by prefix; NULL = "host:pid" */
 };
 

@@ -9,7 +9,7 @@
 /* A job just claimed by a worker; strings in the arena given. */
 struct job_claim {
     int64_t id;
-    int64_t org_id;      /* 0 = system-wide */
+    int64_t org_id; /* 0 = system-wide */
     const char *kind;
     const char *payload; /* NULL when none */
     int attempts;        /* including this run */
@@ -27,10 +27,10 @@ int job_store_claim(struct db *db, const char *const *kinds, int n_kinds,
 
 /* How a run ended. */
 enum job_end {
-    JOB_END_DONE,    /* 'done', finished_at */
-    JOB_END_RETRY,   /* 'queued' again at run_at, message kept */
-    JOB_END_FAILED,  /* 'failed', finished_at, message */
-    JOB_END_REQUEUE  /* 'queued' now, the attempt not counted (shutdown) */
+    JOB_END_DONE,   /* 'done', finished_at */
+    JOB_END_RETRY,  /* 'queued' again at run_at, message kept */
+    JOB_END_FAILED, /* 'failed', finished_at, message */
+    JOB_END_REQUEUE /* 'queued' now, the attempt not counted (shutdown) */
 };
 
 /* Records the end of a run of job id by worker, if the row is still
@@ -61,12 +61,12 @@ int job_store_heartbeat(struct db *db, const char *worker, time_t now,
  * not locked by `except`. Adds the number of rows to *n. Returns 0 or
  * IBC_EDB. */
 int job_store_release(struct db *db, const char *locked_by,
-                      const char *stale_before, const char *except,
-                      time_t now, int *n, struct ibc_error *err);
+                      const char *stale_before, const char *except, time_t now,
+                      int *n, struct ibc_error *err);
 
 /* The distinct locked_by values of running jobs, into an arena array of
  * *n strings. Returns 0 or IBC_EDB. */
-int job_store_lockers(struct db *db, const char ***out, int *n,
-                      struct arena *a, struct ibc_error *err);
+int job_store_lockers(struct db *db, const char ***out, int *n, struct arena *a,
+                      struct ibc_error *err);
 
 #endif

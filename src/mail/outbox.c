@@ -145,8 +145,9 @@ int outbox_enqueue(struct db *db, int64_t org_id, const char *to,
         *id = db_col_int64(st, 0);
     }
     if (rc == IBC_ECONFLICT) {
-        ibc_fail_field(err, rc, "org_id", "cannot queue mail for school "
-                                          "%lld: %s",
+        ibc_fail_field(err, rc, "org_id",
+                       "cannot queue mail for school "
+                       "%lld: %s",
                        (long long)org_id, db_errmsg(db));
     } else if (rc < 0) {
         ibc_fail(err, rc, "queueing mail: %s", db_errmsg(db));
@@ -251,7 +252,7 @@ static void put_encoded_words(struct buf *out, const char *s)
 /* The domain of an address ("example.org"), for the Message-ID. */
 static const char *addr_domain(const char *addr)
 {
-    const char *at = strrchr(addr, '@');
+    const char *at = addr ? strrchr(addr, '@') : NULL;
     return at ? at + 1 : "localhost";
 }
 
@@ -285,6 +286,7 @@ void outbox_build_message(const struct outbox_config *cfg, const char *to,
     buf_printf(out, "Message-ID: <%lld.%s@%s>\r\n", (long long)now, hex,
                addr_domain(cfg->mail_from));
 
+    const char *from = cfg->mail_from ? cfg->mail_from : "";
     buf_puts(out, "From: ");
     if (cfg->from_name && *cfg->from_name) {
         const char *nm = cfg->from_name;
@@ -309,10 +311,10 @@ void outbox_build_message(const struct outbox_config *cfg, const char *to,
             }
         }
         size_t line = (size_t)(out->data + out->len - nl);
-        buf_puts(out, line + strlen(cfg->mail_from) + 3 > 78 ? "\r\n " : " ");
-        buf_printf(out, "<%s>\r\n", cfg->mail_from);
+        buf_puts(out, line + strlen(from) + 3 > 78 ? "\r\n " : " ");
+        buf_printf(out, "<%s>\r\n", from);
     } else {
-        buf_printf(out, "%s\r\n", cfg->mail_from);
+        buf_printf(out, "%s\r\n", from);
     }
     buf_printf(out, "To: %s\r\n", to);
     buf_puts(out, "Subject: ");
@@ -458,9 +460,8 @@ static int record(struct db *db, const struct outbox_config *cfg,
 typedef bool (*stop_fn)(void *arg);
 
 /* outbox_send_due, with a check between messages for the job runner. */
-static int send_due(struct db *db, const struct outbox_config *cfg,
-                    int *n_sent, stop_fn stop, void *stop_arg,
-                    struct ibc_error *err)
+static int send_due(struct db *db, const struct outbox_config *cfg, int *n_sent,
+                    stop_fn stop, void *stop_arg, struct ibc_error *err)
 {
     if (n_sent) {
         *n_sent = 0;
@@ -498,8 +499,8 @@ static int send_due(struct db *db, const struct outbox_config *cfg,
         outbox_build_message(cfg, m.to, m.subject, m.body, now, &msg);
         struct ibc_error serr = IBC_ERROR_INIT;
         bool reached = true;
-        int src = outbox_smtp_send(cfg, m.to, msg.data, msg.len, NULL,
-                                   &reached, &serr);
+        int src = outbox_smtp_send(cfg, m.to, msg.data, msg.len, NULL, &reached,
+                                   &serr);
         rc = record(db, cfg, &m, src, serr.msg, now, err);
         if (rc < 0) {
             break;
@@ -516,8 +517,8 @@ static int send_due(struct db *db, const struct outbox_config *cfg,
     return rc < 0 ? rc : 0;
 }
 
-int outbox_send_due(struct db *db, const struct outbox_config *cfg,
-                    int *n_sent, struct ibc_error *err)
+int outbox_send_due(struct db *db, const struct outbox_config *cfg, int *n_sent,
+                    struct ibc_error *err)
 {
     return send_due(db, cfg, n_sent, NULL, NULL, err);
 }

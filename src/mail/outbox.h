@@ -31,19 +31,19 @@ struct jobs;
 /* How to send; outbox_config_defaults() fills the defaults shown. The
  * strings are borrowed and must outlive the senders that use them. */
 struct outbox_config {
-    const char *smtp_url;   /* "smtp://host:port" or "smtps://…" (NULL:
-                               nothing is sent, messages wait) */
-    const char *mail_from;  /* envelope sender and From: address */
-    const char *from_name;  /* display name for From: (UTF-8), or NULL */
-    const char *username;   /* SMTP AUTH user, or NULL for none */
-    const char *password;   /* SMTP AUTH password */
-    bool require_tls;       /* refuse to send without TLS (STARTTLS) (false:
-                               TLS when the server offers it) */
-    int max_attempts;       /* tries before 'failed' (10) */
-    int batch;              /* most messages per outbox_send_due() (100) */
-    int timeout_s;          /* whole SMTP exchange of one message (60) */
-    int interval_s;         /* schedule of the "outbox.send" job (30) */
-    time_t now;             /* the clock; 0 = time(NULL) (tests set it) */
+    const char *smtp_url;  /* "smtp://host:port" or "smtps://…" (NULL:
+                              nothing is sent, messages wait) */
+    const char *mail_from; /* envelope sender and From: address */
+    const char *from_name; /* display name for From: (UTF-8), or NULL */
+    const char *username;  /* SMTP AUTH user, or NULL for none */
+    const char *password;  /* SMTP AUTH password */
+    bool require_tls;      /* refuse to send without TLS (STARTTLS) (false:
+                              TLS when the server offers it) */
+    int max_attempts;      /* tries before 'failed' (10) */
+    int batch;             /* most messages per outbox_send_due() (100) */
+    int timeout_s;         /* whole SMTP exchange of one message (60) */
+    int interval_s;        /* schedule of the "outbox.send" job (30) */
+    time_t now;            /* the clock; 0 = time(NULL) (tests set it) */
 };
 
 void outbox_config_defaults(struct outbox_config *cfg);
@@ -55,12 +55,12 @@ struct outbox_msg {
     const char *to_addr;
     const char *subject;
     const char *body;
-    const char *state;           /* "queued", "sent", "failed" */
+    const char *state; /* "queued", "sent", "failed" */
     int attempts;
     const char *next_attempt_at; /* ISO-8601 UTC */
     const char *last_error;      /* NULL when none */
     const char *created_at;
-    const char *sent_at;         /* NULL until sent */
+    const char *sent_at; /* NULL until sent */
 };
 
 /* True for an address we can send to: ASCII local@domain, local part of
@@ -87,8 +87,8 @@ int outbox_get(struct db *db, int64_t id, struct outbox_msg *out,
  * *n_sent (may be NULL) counts the messages sent. SMTP failures are stored
  * in the rows, not returned: returns 0, IBC_EINVAL (no mail_from
  * configured) or IBC_EDB. */
-int outbox_send_due(struct db *db, const struct outbox_config *cfg,
-                    int *n_sent, struct ibc_error *err);
+int outbox_send_due(struct db *db, const struct outbox_config *cfg, int *n_sent,
+                    struct ibc_error *err);
 
 /* Seconds to wait after the n-th failed attempt (n >= 1): 60, 300, 1800,
  * 7200, 21600, 43200, then 86400. */
@@ -110,8 +110,8 @@ void outbox_build_message(const struct outbox_config *cfg, const char *to,
  * gets the server's last reply code, 0 when there was none. *reached (may be
  * NULL) tells whether a connection to the server was made. */
 int outbox_smtp_send(const struct outbox_config *cfg, const char *to,
-                     const char *msg, size_t len, int *smtp_code,
-                     bool *reached, struct ibc_error *err);
+                     const char *msg, size_t len, int *smtp_code, bool *reached,
+                     struct ibc_error *err);
 
 /* Registers the job kind "outbox.send" (which runs outbox_send_due with
  * cfg) on j and schedules it every cfg->interval_s seconds. cfg is

@@ -34,8 +34,8 @@ static size_t upload_read(char *dst, size_t size, size_t nitems, void *arg)
 }
 
 int outbox_smtp_send(const struct outbox_config *cfg, const char *to,
-                     const char *msg, size_t len, int *smtp_code,
-                     bool *reached, struct ibc_error *err)
+                     const char *msg, size_t len, int *smtp_code, bool *reached,
+                     struct ibc_error *err)
 {
     if (smtp_code) {
         *smtp_code = 0;
@@ -90,10 +90,10 @@ int outbox_smtp_send(const struct outbox_config *cfg, const char *to,
     if (smtp_code) {
         *smtp_code = (int)code;
     }
-    bool connected = !(res == CURLE_COULDNT_CONNECT ||
-                       res == CURLE_COULDNT_RESOLVE_HOST ||
-                       res == CURLE_COULDNT_RESOLVE_PROXY ||
-                       (res == CURLE_OPERATION_TIMEDOUT && code == 0));
+    bool connected =
+        !(res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
+          res == CURLE_COULDNT_RESOLVE_PROXY ||
+          (res == CURLE_OPERATION_TIMEDOUT && code == 0));
     if (reached) {
         *reached = connected;
     }

@@ -35,6 +35,9 @@ enum {
     S_VALUE_UNQ,
     S_AMBIG,           /* after a section that may or may not have added an
                           attribute name: only space, '/' or '>' may follow */
+    S_AMBIG_WS,        /* the same after blanks: '=' would be a value in one
+                          case and a new attribute in the other, so it is
+                          refused; other characters start a new attribute */
     S_MARKUP,          /* after "<!" */
     S_BOGUS,           /* bogus comment, doctype, <?…> */
     S_COMMENT_START,
@@ -60,11 +63,13 @@ enum {
     R_STYLE,    /* HTML <style>: no values */
     R_RCDATA,   /* <title>, <textarea>: HTML-escaped text */
     R_RAWTEXT,  /* <xmp>, <iframe>, …: no values */
-    R_FORBIDDEN /* <script>/<style> in SVG: no values */
+    R_FORBIDDEN, /* <script>/<style> in SVG: no values */
+    R_DATA      /* <script type="text/template"> etc.: no values */
 };
 
-/* Attribute kinds. */
-enum { A_NORMAL, A_URL, A_JS, A_CSS, A_BAD };
+/* Attribute kinds. A_TYPE is the type attribute of <script>, whose value
+ * decides whether the body is JavaScript/JSON at all. */
+enum { A_NORMAL, A_URL, A_JS, A_CSS, A_BAD, A_TYPE };
 
 static bool is_space(unsigned char c)
 {
@@ -180,6 +185,8 @@ static void finish_attr_name(struct tpl_html *h)
         "usemap", "ping",     "manifest", "codebase",   "classid",
         "archive", "profile", "icon",     "lowsrc",     "dynsrc",
         "base",   NULL};
+    static const char *const svg_anim[] = {"to", "from", "by", "values",
+                                           NULL};
     bool local_on = h->locallen >= 2 && h->local[0] == 'o' &&
                     h->local[1] == 'n';
     bool name_on = h->namelen >= 2 && h->name[0] == 'o' && h->name[1] == 'n';
@@ -190,6 +197,14 @@ static void finish_attr_name(struct tpl_html *h)
         h->attr = A_CSS;
     } else if (name_is(h, "srcdoc")) {
         h->attr = A_BAD;
+    } else if (h->elem == E_SCRIPT && !h->endtag && name_is(h, "type")) {
+        if (!h->stype_seen) {
+            h->attr = A_TYPE; /* browsers use the first one only */
+            h->stype_seen = true;
+        }
+    } else if ((h->xml || h->foreign > 0) && name_in(h, svg_anim)) {
+        /* <animate attributeName="href" to="javascript:…"> */
+        h->attr = A_URL;
     } else if (!h->local_over) {
         for (const char *const *u = url_attrs; *u; u++) {
             if (strlen(*u) == h->locallen &&
@@ -199,6 +214,43 @@ static void finish_attr_name(struct tpl_html *h)
             }
         }
     }
+}
+
+/* Is the <script> being closed JavaScript or JSON (so values may be JSON
+ * string literals)? Other types (text/template, text/html…) are data that
+ * scripts may later insert as HTML, where JSON escaping is not enough. */
+static bool script_type_ok(const struct tpl_html *h)
+{
+    static const char *const ok[] = {
+        "text/javascript", "application/javascript", "text/ecmascript",
+        "application/ecmascript", "module", "application/json",
+        "application/ld+json", "importmap", NULL};
+    if (!h->stype_seen) {
+        return true;
+    }
+    if (h->stype_over) {
+        return false;
+    }
+    size_t b = 0, e = h->stypelen;
+    while (b < e && (h->stype[b] == ' ' || h->stype[b] == '\t' ||
+                     h->stype[b] == '\n' || h->stype[b] == '\r' ||
+                     h->stype[b] == '\f')) {
+        b++;
+    }
+    while (e > b && (h->stype[e - 1] == ' ' || h->stype[e - 1] == '\t' ||
+                     h->stype[e - 1] == '\n' || h->stype[e - 1] == '\r' ||
+                     h->stype[e - 1] == '\f')) {
+        e--;
+    }
+    if (e == b) {
+        return true;
+    }
+    for (const char *const *t = ok; *t; t++) {
+        if (strlen(*t) == e - b && memcmp(*t, h->stype + b, e - b) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* '>' ends the tag being read: decide what its content is. */
@@ -223,7 +275,9 @@ static void emit_tag(struct tpl_html *h)
     case E_STYLE:
         if (!foreign) {
             /* HTML ignores "/>" on <script>, so do we. */
-            h->raw = h->elem == E_SCRIPT ? R_SCRIPT : R_STYLE;
+            h->raw = h->elem == E_STYLE     ? R_STYLE
+                     : script_type_ok(h) ? R_SCRIPT
+                                         : R_DATA;
             h->st = S_RAW;
         } else if (!h->selfclose) {
             h->raw = R_FORBIDDEN;
@@ -254,8 +308,26 @@ static void start_tag(struct tpl_html *h, bool endtag, unsigned char c)
     h->selfclose = false;
     h->url_later = false;
     h->attr = A_NORMAL;
+    h->stype_seen = false;
+    h->stype_over = false;
+    h->stypelen = 0;
     name_clear(h);
     name_add(h, c);
+}
+
+/* One byte of an attribute value; only a <script> type is kept, lowercased.
+ * Character references are not decoded: an encoded type is simply not
+ * recognised, which refuses values in that script (the safe side). */
+static void value_add(struct tpl_html *h, unsigned char c)
+{
+    if (h->attr != A_TYPE) {
+        return;
+    }
+    if (h->stypelen < sizeof(h->stype) - 1) {
+        h->stype[h->stypelen++] = (char)lower(c);
+    } else {
+        h->stype_over = true;
+    }
 }
 
 static bool prefix_of(const struct tpl_html *h, const char *s)
@@ -312,10 +384,24 @@ static const char *step(struct tpl_html *h, unsigned char c)
             }
             return NULL;
         case S_AMBIG:
-            if (!is_space(c) && c != '/' && c != '>') {
+            if (is_space(c)) {
+                h->st = S_AMBIG_WS;
+                return NULL;
+            }
+            if (c != '/' && c != '>') {
                 return "after a {{/section}} inside a tag, write a space, "
                        "'/' or '>' (it is unclear which attribute this "
                        "text belongs to)";
+            }
+            h->st = S_BEFORE_ATTR;
+            continue;
+        case S_AMBIG_WS:
+            if (is_space(c)) {
+                return NULL;
+            }
+            if (c == '=') {
+                return "'=' after a {{/section}} inside a tag: it is unclear "
+                       "which attribute the value belongs to";
             }
             h->st = S_BEFORE_ATTR;
             continue;
@@ -387,22 +473,28 @@ static const char *step(struct tpl_html *h, unsigned char c)
                 emit_tag(h);
             } else {
                 h->st = S_VALUE_UNQ;
+                value_add(h, c);
             }
             return NULL;
         case S_VALUE_DQ:
         case S_VALUE_SQ:
             if (c == (h->st == S_VALUE_DQ ? '"' : '\'')) {
                 h->st = S_BEFORE_ATTR;
-            } else if (c > 0x20) {
+                return NULL;
+            }
+            if (c > 0x20) {
                 /* URL parsers strip leading spaces and controls. */
                 h->url_later = true;
             }
+            value_add(h, c);
             return NULL;
         case S_VALUE_UNQ:
             if (is_space(c)) {
                 h->st = S_BEFORE_ATTR;
             } else if (c == '>') {
                 emit_tag(h);
+            } else {
+                value_add(h, c);
             }
             return NULL;
         case S_MARKUP:
@@ -578,6 +670,9 @@ const char *tpl_html_value(const struct tpl_html *h, bool raw, uint8_t *esc)
                        : NULL;
         case R_STYLE:
             return "values are not allowed inside <style>";
+        case R_DATA:
+            return "values are not allowed inside a <script> whose type is "
+                   "not JavaScript or JSON";
         case R_RAWTEXT:
             return "values are not allowed inside <xmp>, <iframe>, "
                    "<noembed>, <noframes> or <plaintext>";
@@ -602,6 +697,8 @@ const char *tpl_html_value(const struct tpl_html *h, bool raw, uint8_t *esc)
         case A_CSS:
             return "values are not allowed in a style attribute: use a "
                    "class";
+        case A_TYPE:
+            return "values are not allowed in the type of a <script>";
         default:
             return "values are not allowed in a srcdoc attribute";
         }
@@ -657,7 +754,10 @@ static bool same_local(const struct tpl_html *a, const struct tpl_html *b)
 static bool same_elem(const struct tpl_html *a, const struct tpl_html *b)
 {
     return a->endtag == b->endtag && a->elem == b->elem &&
-           memcmp(a->rawname, b->rawname, sizeof(a->rawname)) == 0;
+           memcmp(a->rawname, b->rawname, sizeof(a->rawname)) == 0 &&
+           a->stype_seen == b->stype_seen && a->stype_over == b->stype_over &&
+           a->stypelen == b->stypelen &&
+           memcmp(a->stype, b->stype, a->stypelen) == 0;
 }
 
 /* Do a and b continue identically on any input? */
@@ -672,6 +772,7 @@ static bool same_state(const struct tpl_html *a, const struct tpl_html *b)
     case S_BEFORE_ATTR:
     case S_SELF_CLOSE:
     case S_AMBIG:
+    case S_AMBIG_WS:
         return same_elem(a, b);
     case S_ATTR_NAME:
         return same_elem(a, b) && same_name(a, b) && same_local(a, b);
@@ -703,7 +804,7 @@ static bool same_state(const struct tpl_html *a, const struct tpl_html *b)
 static bool in_tag(uint8_t st)
 {
     return st == S_TAG_NAME || st == S_BEFORE_ATTR || st == S_ATTR_NAME ||
-           st == S_AFTER_ATTR_NAME || st == S_AMBIG;
+           st == S_AFTER_ATTR_NAME || st == S_AMBIG || st == S_AMBIG_WS;
 }
 
 /* A section's body is rendered zero, one or many times, so the text after
@@ -711,8 +812,8 @@ static bool in_tag(uint8_t st)
  * the body. Identical states are fine. Inside a URL attribute, "at the
  * start" and "later" join as "later" (percent-encoding is safe in both).
  * Inside a tag, an optional attribute (<option{{#sel}} selected{{/sel}}>)
- * joins as S_AMBIG, which only accepts what ends an attribute name in both
- * cases. Anything else could make a browser see a value somewhere other
+ * joins as S_AMBIG, which only accepts what continues the same way in both
+ * cases (blanks, '/', '>'; after blanks anything but '='). Anything else could make a browser see a value somewhere other
  * than where the parser saw it, so it is refused. */
 bool tpl_html_join(const struct tpl_html *open, const struct tpl_html *close,
                    struct tpl_html *out)
@@ -761,6 +862,21 @@ bool tpl_html_can_end(const struct tpl_html *h)
     return h->st == S_TEXT && h->foreign == 0;
 }
 
+const char *tpl_html_attr_name(const struct tpl_html *h)
+{
+    switch (h->st) {
+    case S_ATTR_NAME:
+    case S_AFTER_ATTR_NAME:
+    case S_BEFORE_VALUE:
+    case S_VALUE_DQ:
+    case S_VALUE_SQ:
+    case S_VALUE_UNQ:
+        return h->name;
+    default:
+        return NULL;
+    }
+}
+
 const char *tpl_html_describe(const struct tpl_html *h)
 {
     switch (h->st) {
@@ -792,6 +908,8 @@ const char *tpl_html_describe(const struct tpl_html *h)
             return "<style>";
         case R_RCDATA:
             return "<title> or <textarea>";
+        case R_DATA:
+            return "a non-JavaScript <script>";
         default:
             return "a raw text element";
         }

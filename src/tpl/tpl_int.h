@@ -142,6 +142,10 @@ struct tpl_html {
     char name[24];     /* tag or attribute name being read, lowercased */
     char local[24];    /* attribute name after its last ':' */
     char rawname[12];  /* element that ends the current raw text */
+    char stype[28];    /* <script type="…"> value, lowercased */
+    uint8_t stypelen;
+    bool stype_seen;   /* the script tag has a type attribute */
+    bool stype_over;   /* stype[] overflowed */
     unsigned char prev; /* last byte fed (not part of the state) */
 };
 
@@ -165,6 +169,9 @@ bool tpl_html_is_text(const struct tpl_html *h);
 bool tpl_html_foreign(const struct tpl_html *h);
 /* True where a template may end: text, no inline <svg> left open. */
 bool tpl_html_can_end(const struct tpl_html *h);
+/* The attribute being read or valued (lowercased, truncated), or NULL
+ * outside attributes; for the fuzzer's oracle. */
+const char *tpl_html_attr_name(const struct tpl_html *h);
 /* A few words naming where h stands, for error messages. */
 const char *tpl_html_describe(const struct tpl_html *h);
 

@@ -48,6 +48,10 @@ await suite('axe', async ({ t, base, browser }) => {
             }
             const resp = await page.goto(base + r.path);
             t.eq(`${r.name}: ${r.path} answers ${r.status || 200}`, resp.status(), r.status || 200);
+            if (r.status === 404) {
+                t.eq(`${r.name}: says «Страница не найдена»`,
+                    await page.locator('main h1').innerText(), 'Страница не найдена');
+            }
             if (r.a11y) {
                 t.check(`${r.name}: the a11y version is on`,
                     (await page.locator('html').getAttribute('class') || '').includes('a11y-s3'),

@@ -65,8 +65,24 @@ await suite('home', async ({ t, base, browser }) => {
                     await page.getByRole('heading', { name: title }).isVisible(),
                     'not a visible heading');
             }
+            t.eq(`${w}px: the footer names the school`,
+                (await page.locator('footer p').first().innerText()).trim(),
+                'Школа № 12 · Информационно-библиотечный центр школы');
             t.check(`${w}px: the first heading is the page's h1`,
                 await page.locator('main h1').first().isVisible(), 'no visible h1 in main');
+            // Room to breathe: the header's content is not glued to the
+            // window's top edge, the page's h1 not glued to the navigation.
+            const gaps = await page.evaluate(() => {
+                const r = (q) => document.querySelector(q).getBoundingClientRect();
+                return {
+                    headerTop: Math.round(r('.brand').top - r('.site-header').top),
+                    mainTop: Math.round(r('main h1').top - r('.site-header').bottom),
+                };
+            });
+            t.check(`${w}px: space above the school name in the header`, gaps.headerTop >= 8,
+                JSON.stringify(gaps));
+            t.check(`${w}px: space between the navigation and the h1`, gaps.mainTop >= 16,
+                JSON.stringify(gaps));
             const sw = await hScroll(page);
             t.check(`${w}px: no horizontal scroll`, sw.scrollWidth <= sw.clientWidth,
                 JSON.stringify(sw));

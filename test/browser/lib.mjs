@@ -27,7 +27,7 @@ export const AXE_PATH = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'
 const IBC_BIN = path.resolve(ROOT, process.env.IBC_BIN || 'build/ibc');
 
 // The whole file must finish well within the suite's budget.
-const FILE_TIMEOUT_MS = 45000;
+const FILE_TIMEOUT_MS = 60000;
 
 // ---- check / report ----------------------------------------------------
 

@@ -47,6 +47,18 @@ await suite('reflow', async ({ t, base, browser }) => {
                 if (!ok) {
                     t.note(`sticking out: ${(await overflowing(page)).join(', ')}`);
                 }
+                if (v.a11y && p === '/prefs') {
+                    // Squeezed rows must not shrink the radio buttons (the
+                    // targets a low-vision reader has to hit).
+                    const r = await page.evaluate(() => {
+                        const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+                        const w = [...document.querySelectorAll('input[type=radio]')]
+                            .map((i) => i.getBoundingClientRect().width);
+                        return { want: 1.25 * rem, min: Math.min(...w) };
+                    });
+                    t.check(`${v.name}: /prefs radio buttons keep their size (1.25 rem)`,
+                        r.min >= r.want - 0.5, JSON.stringify(r));
+                }
                 if (v.shot) {
                     // The first screen only: the whole page is too tall to see.
                     await shot(page, `${v.shot}${p === '/' ? '' : p.replace(/\//g, '-')}`,

@@ -131,9 +131,12 @@ start_server() {
         SERVER_PID=
         finish
     fi
-    BASE=http://127.0.0.1:$PORT
+    BASE=$(sed -n 's|.* serving \(http://[^ ]*\)/ .*|\1|p' <<<"$line")
+    case $BASE in
+    *'//0.0.0.0:'* | *'//[::]:'*) BASE=http://127.0.0.1:$PORT ;;
+    esac
     for ((i = 0; i < E2E_WAIT * 10; i++)); do
-        curl -s -o /dev/null --max-time 2 "$BASE/" && break
+        curl -g -s -o /dev/null --max-time 2 "$BASE/" && break
         sleep 0.1
     done
     ok "server starts and answers on port $PORT"
@@ -180,7 +183,7 @@ http() {
     [ "$method" = HEAD ] && how=(--head)
     [ "$method" = GET ] && how=()
     : >"$BODY"
-    STATUS=$(curl -s -o "$BODY" -D "$HEADERS" -w '%{http_code}' \
+    STATUS=$(curl -g -s -o "$BODY" -D "$HEADERS" -w '%{http_code}' \
         --max-time 20 -b "$JAR" -c "$JAR" "${how[@]}" "$@" "$BASE$path")
     [ "$method" = HEAD ] && : >"$BODY"
     return 0
@@ -296,7 +299,7 @@ EOF
 # still_serving NAME: the server answers GET / with 200 afterwards.
 still_serving() {
     local s
-    s=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE/")
+    s=$(curl -g -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE/")
     if [ "$s" = 200 ]; then
         ok "$1"
     else

@@ -105,8 +105,10 @@ expect_status "settings page" 200
 expect_tidy "settings page is valid HTML"
 prefs "lang=ru" \
     "a11y=on" "size=2" "scheme=wb" \
-    "images=1" "spacing=normal" "back=/prefs"
-http GET /prefs
+    "images=1" "spacing=normal" "back=/prefs?saved=1"
+expect_header "settings saved, back to the page" Location "/prefs.saved=1"
+http GET "/prefs?saved=1"
+expect_body_contains "settings page says saved" "Настройки сохранены"
 expect_body_contains "settings page applied" 'class="a11y a11y-s2 a11y-wb"'
 expect_body_contains "settings page shows the choice" 'value="wb" checked'
 

@@ -287,6 +287,49 @@ TEST(req_headers_cookies_form)
     arena_free(a);
 }
 
+TEST(req_parse_method_and_lengths)
+{
+    struct arena *a = arena_new();
+    struct req r;
+    /* what the server's adapter may pass on: checked here for both */
+    const char *methods[] = {"G(T", "", "GET\x01", "A B"};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        req_new(&r, a);
+        r.method = methods[i];
+        CHECK(http_req_parse(&r) < 0);
+        CHECK_EQ_INT(r.bad_status, 400);
+    }
+    req_new(&r, a);
+    r.method = "PROPFIND"; /* unknown but well-formed: routing says 405 */
+    CHECK_EQ_INT(http_req_parse(&r), 0);
+
+    req_new(&r, a);
+    http_req_add_header(&r, "Content-Length", "3", 1);
+    http_req_add_header(&r, "content-length", "3", 1);
+    CHECK_EQ_INT(http_req_parse(&r), 0); /* the same twice is harmless */
+    req_new(&r, a);
+    http_req_add_header(&r, "Content-Length", "3", 1);
+    http_req_add_header(&r, "content-length", "4", 1);
+    CHECK(http_req_parse(&r) < 0);
+    CHECK_EQ_INT(r.bad_status, 400);
+    CHECK_CONTAINS(r.bad_msg, "Content-Length");
+    req_new(&r, a);
+    http_req_add_header(&r, "Transfer-Encoding", "chunked", 7);
+    http_req_add_header(&r, "Content-Length", "4", 1);
+    CHECK(http_req_parse(&r) < 0);
+    CHECK_EQ_INT(r.bad_status, 400);
+    req_new(&r, a);
+    http_req_add_header(&r, "", "x", 1);
+    CHECK(http_req_parse(&r) < 0);
+    req_new(&r, a);
+    http_req_add_header(&r, "X-A", "tab\tis fine", 11);
+    CHECK_EQ_INT(http_req_parse(&r), 0);
+    req_new(&r, a);
+    http_req_add_header(&r, "X-A", "bell\a", 5);
+    CHECK(http_req_parse(&r) < 0);
+    arena_free(a);
+}
+
 /* ---- the raw request parser ---- */
 
 static int raw(struct req *r, struct arena *a, const char *text, size_t len)

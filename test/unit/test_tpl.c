@@ -224,6 +224,36 @@ TEST(script_body_is_a_json_string)
                  "<script>a</scripty>\"\\u003c\"</script>");
 }
 
+TEST(script_types)
+{
+    /* JavaScript and JSON types get JSON string literals… */
+    CHECK_EQ_STR(with_val("<script type=\"module\">f({{v}})</script>", "<"),
+                 "<script type=\"module\">f(\"\\u003c\")</script>");
+    CHECK_EQ_STR(with_val("<script type='Application/LD+JSON '>{{v}}</script>",
+                          "x"),
+                 "<script type='Application/LD+JSON '>\"x\"</script>");
+    CHECK_EQ_STR(with_val("<script async type=text/javascript>{{v}}</script>",
+                          "x"),
+                 "<script async type=text/javascript>\"x\"</script>");
+    CHECK_EQ_STR(with_val("<script type=\"\">{{v}}</script>", "x"),
+                 "<script type=\"\">\"x\"</script>");
+    /* …other types are data that scripts insert as HTML: refused. */
+    CHECK_EQ_STR(perr("<script type=\"text/template\">\n<a title=\"{{t}}\">"
+                      "</script>"),
+                 "EPARSE t.html:2: {{t}}: values are not allowed inside a "
+                 "<script> whose type is not JavaScript or JSON");
+    CHECK_EQ_STR(perr("<script type=\"text/html\" type=\"module\">{{t}}"
+                      "</script>"),
+                 "EPARSE t.html:1: {{t}}: values are not allowed inside a "
+                 "<script> whose type is not JavaScript or JSON");
+    CHECK_EQ_STR(perr("<script type=\"{{t}}\"></script>"),
+                 "EPARSE t.html:1: {{t}}: values are not allowed in the type "
+                 "of a <script>");
+    /* Without values, any type is fine, and the script ends as usual. */
+    CHECK_EQ_STR(with_val("<script type=\"text/x-tpl\"><b></script>{{v}}", "<"),
+                 "<script type=\"text/x-tpl\"><b></script>&lt;");
+}
+
 TEST(rcdata_title_and_textarea)
 {
     CHECK_EQ_STR(with_val("<title>{{v}}</title>", "</title><script>alert(1)"),
@@ -450,8 +480,8 @@ static struct tpl_set *set_of(const char *const *files, size_t n,
 TEST(partials_share_the_context)
 {
     const char *files[] = {
-        "page.html", "<main>{{> header}}{{#books}}{{> book/row}}{{/books}}"
-                     "</main>\n",
+        "page.html", ("<main>{{> header}}{{#books}}{{> book/row}}{{/books}}"
+                      "</main>\n"),
         "header.html", "<h1>{{title}}</h1>\n",
         "book/row.html", "<p>{{title}} — {{site}}</p>\n",
     };
@@ -521,8 +551,8 @@ TEST(partial_recursion_is_limited)
 TEST(partial_recursion_over_a_tree)
 {
     const char *files[] = {
-        "tree.html", "<ul>{{#children}}<li>{{name}}{{> tree}}</li>"
-                     "{{/children}}</ul>"};
+        "tree.html", ("<ul>{{#children}}<li>{{name}}{{> tree}}</li>"
+                      "{{/children}}</ul>")};
     struct ibc_error err = IBC_ERROR_INIT;
     int rc;
     struct tpl_set *set = set_of(files, 2, &err, &rc);
@@ -784,6 +814,11 @@ TEST(errors_sections_must_keep_context)
                  "EPARSE t.html:1: after a {{/section}} inside a tag, write a "
                  "space, '/' or '>' (it is unclear which attribute this text "
                  "belongs to)");
+    /* Rendered, " =" would give the value to title; skipped, it would
+     * start an attribute named "=": refused either way. */
+    CHECK_EQ_STR(perr("<a{{#x}} title{{/x}} =\"a>b\" href=\"{{u}}\">"),
+                 "EPARSE t.html:1: '=' after a {{/section}} inside a tag: it "
+                 "is unclear which attribute the value belongs to");
     CHECK_EQ_STR(perr("<a{{#x}} title=\"t\"{{/x}}{{v}}>"),
                  "EPARSE t.html:1: {{v}}: a value inside a tag: values may "
                  "only stand in text or in a quoted attribute value");
@@ -828,6 +863,11 @@ TEST(optional_attributes)
     tpl_set_bool(vm, "sel", false);
     CHECK_EQ_STR(R(t, vm), "<option value=\"1\">x</option>"
                            "<option>&lt;y&gt;</option>");
+    /* Optional attributes followed by ordinary ones. */
+    CHECK_EQ_STR(R("<input{{#sel}} required{{/sel}} name=\"{{v}}\""
+                   "{{#dis}} disabled{{/dis}} {{#sel}}checked{{/sel}}/>",
+                   vm),
+                 "<input name=\"&lt;y&gt;\" />");
     /* A class list built with sections stays an attribute value. */
     CHECK_EQ_STR(R("<li class=\"item{{#sel}} on{{/sel}}{{^sel}} off{{/sel}}\""
                    " title=\"{{v}}\">",
@@ -885,6 +925,12 @@ TEST(svg_mode)
     CHECK_EQ_STR(perr_file("t.svg", "<svg><![CDATA[ x ]]>{{x}}<script/>{{y}}"
                                     "</svg>"),
                  "OK");
+    /* SVG animation can set href: its value attributes are URLs. */
+    CHECK_EQ_STR(render_file("t.svg", "<svg><a><animate attributeName=\"href\" "
+                                      "values=\"{{u}}\" to='{{u}}'/></a></svg>",
+                             vm, "ru"),
+                 "<svg><a><animate attributeName=\"href\" values=\"#blocked\" "
+                 "to='#blocked'/></a></svg>");
     arena_free(a);
 }
 
