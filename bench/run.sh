@@ -115,6 +115,20 @@ cpu_ticks() {
     done
     echo "$total"
 }
+# /proc/stat, all CPUs: "BUSY TOTAL STEAL" in ticks (busy = not idle, not
+# iowait, not steal)
+stat_ticks() {
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i
+        print t - $5 - $6 - $9, t, $9; exit }' /proc/stat
+}
+# CPU seconds of this shell's finished children (wrk) into $TMP/times.TAG:
+# bash's `times`, called here and not in a $(…) subshell, which would see
+# only its own children
+child_cpu_save() { times >"$TMP/times.$1"; }
+child_cpu() {
+    tail -1 "$TMP/times.$1" | tr 'ms' '  ' \
+        | awk '{ print $1 * 60 + $2 + $3 * 60 + $4 }'
+}
 nginx_pids() { echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
 
 # wrk latency value ("812.00us", "1.52ms", "2.01s") → milliseconds
@@ -332,10 +346,20 @@ for r in $(seq 1 "$ROUNDS"); do
         if [ "$srv" = ibc ]; then pids=$IBC_PID; else pids=$(nginx_pids); fi
         # shellcheck disable=SC2086
         c0=$(cpu_ticks $pids)
+        read -r b0 t0 s0 < <(stat_ticks)
+        child_cpu_save 0
         wrk_run "$name" "$url" "$hdr" "$DURATION" "$OUT/wrk-$name-r$r.txt"
         # shellcheck disable=SC2086
         c1=$(cpu_ticks $pids)
-        echo "cpu_ticks $((c1 - c0)) clk_tck $CLK_TCK" >>"$OUT/wrk-$name-r$r.txt"
+        read -r b1 t1 s1 < <(stat_ticks)
+        child_cpu_save 1
+        w0=$(child_cpu 0); w1=$(child_cpu 1)
+        {
+            echo "cpu_ticks $((c1 - c0)) clk_tck $CLK_TCK"
+            echo "machine_busy_ticks $((b1 - b0)) total $((t1 - t0)) steal $((s1 - s0))" \
+                "wrk_ticks $(awk -v a="$w0" -v b="$w1" -v h="$CLK_TCK" \
+                    'BEGIN { printf "%.0f", (b - a) * h }')"
+        } >>"$OUT/wrk-$name-r$r.txt"
         kill -0 "$IBC_PID" 2>/dev/null || die "ibc serve died during $name"
         sleep 1
     done
@@ -422,6 +446,13 @@ AIM_STATIC=$(yes_no "$(awk -v a="$RATIO" -v b=$AIM_STATIC_RATIO 'BEGIN { print (
 AIM_COLD=$(yes_no "$(awk -v a="$COLD_MED" -v b=$AIM_COLD_MS 'BEGIN { print (a < b) }')")
 AIM_RSS=$(yes_no "$(awk -v a="$RSS_IDLE" -v b=$AIM_RSS_MIB 'BEGIN { print (a / 1024 < b) }')")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# how busy the whole machine was during the wrk runs (server + wrk + others)
+read -r SRV_PCT WRK_PCT OTHER_PCT STEAL_PCT < <(cat "$OUT"/wrk-*-r*.txt | awk '
+    /^cpu_ticks/ { c += $2 }
+    /^machine_busy_ticks/ { b += $2; t += $4; s += $6; w += $8 }
+    END { if (!t) t = 1
+          printf "%.0f %.0f %.0f %.1f\n", 100 * c / t, 100 * w / t,
+              100 * (b - c - w) / t, 100 * s / t }')
 
 row() {  # name label bytes
     printf '  %-30s %9s %8s %8s %10s %7s %6s\n' "$2" \
@@ -438,7 +469,8 @@ row() {  # name label bytes
     echo "command: $COMMAND"
     echo
     echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency over loopback, warm-up $WARMUP,"
-    echo "median of $ROUNDS interleaved rounds (raw: bench/out/wrk-*.txt)"
+    echo "median of $ROUNDS interleaved rounds (raw: bench/out/wrk-*.txt);"
+    echo "CPU of all $NPROC cores during the runs: server ${SRV_PCT}%, wrk ${WRK_PCT}%, everything else (other tenants, kernel threads) ${OTHER_PCT}%, steal ${STEAL_PCT}%"
     printf '  %-30s %9s %8s %8s %11s %7s %6s\n' "" "req/s" "p50 ms" "p99 ms" \
         "cpu µs/req" "bytes" "errors"
     row ibc-home "ibc GET / (templated)" "$home_bytes"

@@ -106,7 +106,9 @@ static int run_path(const char *path, long *count)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n > 1) {
+        qsort(names, n, sizeof(*names), cmp_names);
+    }
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         rc |= run_path(names[i], count);

@@ -39,7 +39,6 @@ void app_config_defaults(struct app_config *cfg)
     cfg->max_conn_per_ip = 32;
     cfg->trusted = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,"
                    "192.168.0.0/16,fc00::/7";
-    cfg->mail_from = "ibc@localhost";
 }
 
 /* mkdir -p with mode 0700 for the last component. */

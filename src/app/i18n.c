@@ -34,7 +34,7 @@
 #define I18N_MAX_KEY 128
 
 struct msg {
-    const char *key;  /* NULL: empty slot */
+    const char *key; /* NULL: empty slot */
     const char *text;
     uint32_t hash;
     uint32_t line;
@@ -171,7 +171,8 @@ static bool valid_lang(const char *lang)
 }
 
 static int fail_line(struct ibc_error *err, const char *src, uint32_t line,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int fail_line(struct ibc_error *err, const char *src, uint32_t line,
                      const char *fmt, ...)

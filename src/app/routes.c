@@ -7,6 +7,7 @@
 #include "app/routes.h"
 
 #include "home/home.h"
+#include "jobs/jobs.h"
 #include "web/prefs.h"
 
 const struct route app_routes[] = {
@@ -16,6 +17,9 @@ const struct route app_routes[] = {
     {"GET", "/news/{id}", news_item_page, PERM_PUBLIC, 0, NULL},
     {"GET", "/prefs", prefs_page, PERM_PUBLIC, 0, NULL},
     {"POST", "/prefs", prefs_save, PERM_PUBLIC, ROUTE_CSRF, NULL},
+    /* Staff poll the progress of imports and reports; PERM_ADMIN until the
+     * people issue brings the staff roles. */
+    {"GET", "/api/jobs/{id}", jobs_status_api, PERM_ADMIN, ROUTE_JSON, NULL},
     {"GET", "/static/", http_static, PERM_PUBLIC,
      ROUTE_PREFIX | ROUTE_NO_DB, NULL},
 };

@@ -1,5 +1,5 @@
-/* ibc — `ibc db migrate`, `ibc db status`, `ibc demo`, `ibc version`. */
-#include <microhttpd.h>
+/* ibc — `ibc db migrate`, `ibc db status`, `ibc demo`, `ibc version`:
+ * the commands that look after the database, and the version report. */
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "demo/demo.h"
+#include "http/http.h"
 
 /* Opens the app (data folder) and one connection for a command. */
 static int open_db(struct cli *c, struct app *app, struct db **db)
@@ -78,7 +79,7 @@ int cmd_version(struct cli *c)
     printf("ibc %s\n", IBC_VERSION);
     printf("  libmicrohttpd %s, SQLite %s, libpq %d, ICU %s,\n"
            "  libsodium %s, libcurl %s, zlib %s\n",
-           MHD_get_version(), sqlite3_libversion(), PQlibVersion(),
+           http_server_lib_version(), sqlite3_libversion(), PQlibVersion(),
            U_ICU_VERSION, sodium_version_string(), LIBCURL_VERSION,
            zlibVersion());
     return 0;

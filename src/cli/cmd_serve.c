@@ -85,6 +85,10 @@ int cmd_serve(struct cli *c)
     if (cli_finish_opts(c)) {
         return cli_usage_error(c, "serve takes no arguments");
     }
+    if (cfg->smtp_url && !outbox_addr_valid(cfg->mail_from)) {
+        return cli_usage_error(c, "--smtp needs --mail-from with the sender "
+                                  "address, e.g. library@school12.ru");
+    }
     struct ibc_error err = IBC_ERROR_INIT;
     struct netacl *acl = NULL;
     if (netacl_parse(&acl, cfg->trusted, &err)) {
@@ -117,8 +121,15 @@ int cmd_serve(struct cli *c)
     outbox_config_defaults(&ocfg);
     ocfg.smtp_url = cfg->smtp_url;
     ocfg.mail_from = cfg->mail_from;
-    if (outbox_jobs_register(jobs, &ocfg) ||
-        jobs_start(jobs, &err) != 0) {
+    /* Without a relay the sender would only fail every interval: mail
+     * waits in the outbox until a server with --smtp runs. */
+    int orc = 0;
+    if (cfg->smtp_url) {
+        orc = outbox_jobs_register(jobs, &ocfg);
+    } else {
+        log_info("no --smtp: notification mail waits in the outbox");
+    }
+    if (orc || jobs_start(jobs, &err) != 0) {
         if (!err.msg[0]) {
             ibc_fail(&err, IBC_EINVAL, "cannot schedule the mail outbox");
         }

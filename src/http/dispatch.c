@@ -259,8 +259,9 @@ static const char *bad_message(struct req *req)
     case 431:
         return msg(req, "http.431", "The request headers are too large.");
     default:
-        return msg(req, "http.400",
-                   req->bad_msg ? req->bad_msg : "The request is malformed.");
+        /* The parser's own words say what exactly is wrong. */
+        return req->bad_msg ? req->bad_msg
+                            : msg(req, "http.400", "The request is malformed.");
     }
 }
 

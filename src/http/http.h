@@ -293,5 +293,7 @@ const char *http_server_url(const struct http_server *s);
 /* Graceful stop: stops accepting, lets requests in flight finish (up to
  * grace_ms), closes every connection and the pool; frees s. */
 void http_server_stop(struct http_server *s, int grace_ms);
+/* The libmicrohttpd version, for `ibc version`. */
+const char *http_server_lib_version(void);
 
 #endif

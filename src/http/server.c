@@ -704,3 +704,8 @@ void http_server_stop(struct http_server *s, int grace_ms)
     pthread_cond_destroy(&s->idle);
     free(s);
 }
+
+const char *http_server_lib_version(void)
+{
+    return MHD_get_version();
+}

@@ -259,4 +259,9 @@ const char *jobs_worker_id(const struct jobs *j);
  * tests and the status page. */
 long jobs_runs(struct jobs *j);
 
+/* GET /api/jobs/{id}: the job's state as JSON for a page to poll
+ * (jobs_pages.c). A job of another school is 404. */
+struct req;
+int jobs_status_api(struct req *req);
+
 #endif

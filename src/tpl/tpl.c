@@ -142,7 +142,7 @@ struct rstate {
     struct buf *out;
     struct buf scratch; /* message expansion */
     struct ibc_error *err;
-    int depth;          /* partials entered */
+    int depth; /* partials entered */
 };
 
 /* Mustache name resolution: the first segment is looked up from the
@@ -213,8 +213,7 @@ static const char *val_text(const struct tpl_val *v, char num[24], size_t *n)
     }
 }
 
-static void write_escaped(struct buf *out, const char *s, size_t n,
-                          uint8_t esc)
+static void write_escaped(struct buf *out, const char *s, size_t n, uint8_t esc)
 {
     switch (esc) {
     case TPL_ESC_URL_START:

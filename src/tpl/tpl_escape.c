@@ -12,7 +12,8 @@
 #include "tpl/tpl_int.h"
 
 static const char hex_digits[] = "0123456789ABCDEF"; /* RFC 3986 §2.1 */
-static const char hex_lower[] = "0123456789abcdef";  /* \u003c, as JSON.stringify */
+static const char hex_lower[] =
+    "0123456789abcdef"; /* \u003c, as JSON.stringify */
 
 /* Writes s[0..n) HTML-escaped: & < > " ' become entities. The output is
  * correct in text, in RCDATA (<title>, <textarea>) and in quoted attribute
@@ -185,8 +186,8 @@ void tpl_esc_js_n(struct buf *out, const char *s, size_t n)
             buf_append(out, "\\t", 2);
             break;
         default: {
-            char u[6] = {'\\', 'u', '0', '0', hex_lower[c >> 4],
-                         hex_lower[c & 15]};
+            char u[6] = {
+                '\\', 'u', '0', '0', hex_lower[c >> 4], hex_lower[c & 15]};
             buf_append(out, u, 6);
             break;
         }

@@ -1,14 +1,15 @@
 /* ibc — the HTML context tracker behind context-aware escaping.
  *
  * The template parser feeds every byte of literal text through a reduced
- * copy of the WHATWG HTML tokenizer (https://html.spec.whatwg.org/#tokenization):
- * data, tag open, tag and attribute names, quoted and unquoted attribute
- * values, comments (with the spec's "<!-->" and "--!>" quirks), bogus
- * comments and doctypes, raw text (<script>, <style>, <xmp>, <iframe>,
- * <noembed>, <noframes>, <plaintext>), RCDATA (<title>, <textarea>) and, in
- * SVG or inline <svg>/<math>, CDATA sections and the rule that <title> and
- * <script> are ordinary elements there. Each {{tag}} then asks where it
- * stands and gets an escaping mode or a refusal.
+ * copy of the WHATWG HTML tokenizer
+ * (https://html.spec.whatwg.org/#tokenization): data, tag open, tag and
+ * attribute names, quoted and unquoted attribute values, comments (with the
+ * spec's "<!-->" and "--!>" quirks), bogus comments and doctypes, raw text
+ * (<script>, <style>, <xmp>, <iframe>, <noembed>, <noframes>, <plaintext>),
+ * RCDATA (<title>, <textarea>) and, in SVG or inline <svg>/<math>, CDATA
+ * sections and the rule that <title> and <script> are ordinary elements there.
+ * Each {{tag}} then asks where it stands and gets an escaping mode or a
+ * refusal.
  *
  * Hand-written: no Debian library exposes a tokenizer state machine that
  * can be stopped and copied mid-stream, which is what a template needs. The
@@ -22,24 +23,24 @@
 
 enum {
     S_TEXT,
-    S_TAG_OPEN,        /* after '<' */
-    S_END_TAG_OPEN,    /* after "</" */
+    S_TAG_OPEN,     /* after '<' */
+    S_END_TAG_OPEN, /* after "</" */
     S_TAG_NAME,
-    S_BEFORE_ATTR,     /* in a tag, between attributes */
-    S_SELF_CLOSE,      /* after '/' in a tag */
+    S_BEFORE_ATTR, /* in a tag, between attributes */
+    S_SELF_CLOSE,  /* after '/' in a tag */
     S_ATTR_NAME,
     S_AFTER_ATTR_NAME,
-    S_BEFORE_VALUE,    /* after '=' */
+    S_BEFORE_VALUE, /* after '=' */
     S_VALUE_DQ,
     S_VALUE_SQ,
     S_VALUE_UNQ,
-    S_AMBIG,           /* after a section that may or may not have added an
-                          attribute name: only space, '/' or '>' may follow */
-    S_AMBIG_WS,        /* the same after blanks: '=' would be a value in one
-                          case and a new attribute in the other, so it is
-                          refused; other characters start a new attribute */
-    S_MARKUP,          /* after "<!" */
-    S_BOGUS,           /* bogus comment, doctype, <?…> */
+    S_AMBIG,    /* after a section that may or may not have added an
+                   attribute name: only space, '/' or '>' may follow */
+    S_AMBIG_WS, /* the same after blanks: '=' would be a value in one
+                   case and a new attribute in the other, so it is
+                   refused; other characters start a new attribute */
+    S_MARKUP,   /* after "<!" */
+    S_BOGUS,    /* bogus comment, doctype, <?…> */
     S_COMMENT_START,
     S_COMMENT_START_DASH,
     S_COMMENT,
@@ -47,10 +48,10 @@ enum {
     S_COMMENT_END,
     S_COMMENT_END_BANG,
     S_CDATA,
-    S_RAW,             /* raw text or RCDATA of an element */
-    S_RAW_LT,          /* '<' in raw text */
-    S_RAW_END_OPEN,    /* "</" in raw text */
-    S_RAW_END_NAME     /* "</name" in raw text */
+    S_RAW,          /* raw text or RCDATA of an element */
+    S_RAW_LT,       /* '<' in raw text */
+    S_RAW_END_OPEN, /* "</" in raw text */
+    S_RAW_END_NAME  /* "</name" in raw text */
 };
 
 /* Element kinds that change tokenizing. */
@@ -59,12 +60,12 @@ enum { E_OTHER, E_SCRIPT, E_STYLE, E_RCDATA, E_RAWTEXT, E_FOREIGN };
 /* What the raw text of the current element is. */
 enum {
     R_NONE,
-    R_SCRIPT,   /* HTML <script>: values become JSON string literals */
-    R_STYLE,    /* HTML <style>: no values */
-    R_RCDATA,   /* <title>, <textarea>: HTML-escaped text */
-    R_RAWTEXT,  /* <xmp>, <iframe>, …: no values */
+    R_SCRIPT,    /* HTML <script>: values become JSON string literals */
+    R_STYLE,     /* HTML <style>: no values */
+    R_RCDATA,    /* <title>, <textarea>: HTML-escaped text */
+    R_RAWTEXT,   /* <xmp>, <iframe>, …: no values */
     R_FORBIDDEN, /* <script>/<style> in SVG: no values */
-    R_DATA      /* <script type="text/template"> etc.: no values */
+    R_DATA       /* <script type="text/template"> etc.: no values */
 };
 
 /* Attribute kinds. A_TYPE is the type attribute of <script>, whose value
@@ -180,15 +181,13 @@ static void finish_tag_name(struct tpl_html *h)
 static void finish_attr_name(struct tpl_html *h)
 {
     static const char *const url_attrs[] = {
-        "href",   "src",      "action",   "formaction", "poster",
-        "cite",   "data",     "srcset",   "background", "longdesc",
-        "usemap", "ping",     "manifest", "codebase",   "classid",
-        "archive", "profile", "icon",     "lowsrc",     "dynsrc",
-        "base",   NULL};
-    static const char *const svg_anim[] = {"to", "from", "by", "values",
-                                           NULL};
-    bool local_on = h->locallen >= 2 && h->local[0] == 'o' &&
-                    h->local[1] == 'n';
+        "href",     "src",      "action",     "formaction", "poster",  "cite",
+        "data",     "srcset",   "background", "longdesc",   "usemap",  "ping",
+        "manifest", "codebase", "classid",    "archive",    "profile", "icon",
+        "lowsrc",   "dynsrc",   "base",       NULL};
+    static const char *const svg_anim[] = {"to", "from", "by", "values", NULL};
+    bool local_on =
+        h->locallen >= 2 && h->local[0] == 'o' && h->local[1] == 'n';
     bool name_on = h->namelen >= 2 && h->name[0] == 'o' && h->name[1] == 'n';
     h->attr = A_NORMAL;
     if (name_on || local_on) {
@@ -221,10 +220,15 @@ static void finish_attr_name(struct tpl_html *h)
  * scripts may later insert as HTML, where JSON escaping is not enough. */
 static bool script_type_ok(const struct tpl_html *h)
 {
-    static const char *const ok[] = {
-        "text/javascript", "application/javascript", "text/ecmascript",
-        "application/ecmascript", "module", "application/json",
-        "application/ld+json", "importmap", NULL};
+    static const char *const ok[] = {"text/javascript",
+                                     "application/javascript",
+                                     "text/ecmascript",
+                                     "application/ecmascript",
+                                     "module",
+                                     "application/json",
+                                     "application/ld+json",
+                                     "importmap",
+                                     NULL};
     if (!h->stype_seen) {
         return true;
     }
@@ -232,9 +236,9 @@ static bool script_type_ok(const struct tpl_html *h)
         return false;
     }
     size_t b = 0, e = h->stypelen;
-    while (b < e && (h->stype[b] == ' ' || h->stype[b] == '\t' ||
-                     h->stype[b] == '\n' || h->stype[b] == '\r' ||
-                     h->stype[b] == '\f')) {
+    while (b < e &&
+           (h->stype[b] == ' ' || h->stype[b] == '\t' || h->stype[b] == '\n' ||
+            h->stype[b] == '\r' || h->stype[b] == '\f')) {
         b++;
     }
     while (e > b && (h->stype[e - 1] == ' ' || h->stype[e - 1] == '\t' ||
@@ -275,7 +279,7 @@ static void emit_tag(struct tpl_html *h)
     case E_STYLE:
         if (!foreign) {
             /* HTML ignores "/>" on <script>, so do we. */
-            h->raw = h->elem == E_STYLE     ? R_STYLE
+            h->raw = h->elem == E_STYLE  ? R_STYLE
                      : script_type_ok(h) ? R_SCRIPT
                                          : R_DATA;
             h->st = S_RAW;
@@ -501,14 +505,12 @@ static const char *step(struct tpl_html *h, unsigned char c)
             name_add(h, c);
             if (name_is(h, "--")) {
                 h->st = S_COMMENT_START;
-            } else if ((h->xml || h->foreign > 0) &&
-                       h->namelen == 7 &&
+            } else if ((h->xml || h->foreign > 0) && h->namelen == 7 &&
                        memcmp(h->name, "[cdata[", 7) == 0) {
                 h->st = S_CDATA;
                 h->n = 0;
-            } else if (!prefix_of(h, "--") &&
-                       !((h->xml || h->foreign > 0) &&
-                         prefix_of(h, "[cdata["))) {
+            } else if (!prefix_of(h, "--") && !((h->xml || h->foreign > 0) &&
+                                                prefix_of(h, "[cdata["))) {
                 h->st = S_BOGUS;
                 continue;
             }
@@ -813,8 +815,9 @@ static bool in_tag(uint8_t st)
  * start" and "later" join as "later" (percent-encoding is safe in both).
  * Inside a tag, an optional attribute (<option{{#sel}} selected{{/sel}}>)
  * joins as S_AMBIG, which only accepts what continues the same way in both
- * cases (blanks, '/', '>'; after blanks anything but '='). Anything else could make a browser see a value somewhere other
- * than where the parser saw it, so it is refused. */
+ * cases (blanks, '/', '>'; after blanks anything but '='). Anything else
+ * could make a browser see a value somewhere other than where the parser
+ * saw it, so it is refused. */
 bool tpl_html_join(const struct tpl_html *open, const struct tpl_html *close,
                    struct tpl_html *out)
 {

@@ -44,34 +44,34 @@ struct tpl_seg {
 };
 
 struct tpl_ins {
-    uint8_t op;       /* enum tpl_op */
-    uint8_t esc;      /* enum tpl_esc (VAR, MSG) */
-    bool raw;         /* {{{ }}}: trusted HTML values are written as is */
-    bool foreign;     /* PARTIAL: included inside <svg>/<math> */
-    uint16_t nseg;    /* VAR, SECTION, INVERTED: segments; 0 means "." */
-    uint32_t line;    /* source line, for errors */
-    uint32_t a;       /* TEXT: offset in text; SECTION: index after body */
-    uint32_t len;     /* TEXT: bytes */
-    int32_t idx;      /* PARTIAL: index in the set once linked, else -1 */
+    uint8_t op;    /* enum tpl_op */
+    uint8_t esc;   /* enum tpl_esc (VAR, MSG) */
+    bool raw;      /* {{{ }}}: trusted HTML values are written as is */
+    bool foreign;  /* PARTIAL: included inside <svg>/<math> */
+    uint16_t nseg; /* VAR, SECTION, INVERTED: segments; 0 means "." */
+    uint32_t line; /* source line, for errors */
+    uint32_t a;    /* TEXT: offset in text; SECTION: index after body */
+    uint32_t len;  /* TEXT: bytes */
+    int32_t idx;   /* PARTIAL: index in the set once linked, else -1 */
     const struct tpl_seg *segs; /* VAR, SECTION, INVERTED */
-    const char *str;  /* PARTIAL: template name; MSG: key */
+    const char *str;            /* PARTIAL: template name; MSG: key */
 };
 
 struct tpl {
-    char *name;        /* "home", "circ/desk"; arena */
-    char *filename;    /* for error messages; arena */
-    uint32_t hash;     /* tpl_hash(name) */
-    bool svg;          /* parsed in XML (SVG) mode */
-    const char *text;  /* all literal text, in the arena */
+    char *name;       /* "home", "circ/desk"; arena */
+    char *filename;   /* for error messages; arena */
+    uint32_t hash;    /* tpl_hash(name) */
+    bool svg;         /* parsed in XML (SVG) mode */
+    const char *text; /* all literal text, in the arena */
     struct tpl_ins *ins;
-    uint32_t n;        /* instructions */
+    uint32_t n; /* instructions */
 };
 
 struct tpl_set {
     struct arena *arena; /* names, text, instructions: freed with the set */
     struct tpl **t;      /* heap array of arena-allocated templates */
     size_t n, cap;
-    tpl_msg_fn msg;      /* from tpl_link; NULL: {{@key}} writes the key */
+    tpl_msg_fn msg; /* from tpl_link; NULL: {{@key}} writes the key */
     void *msg_ctx;
 };
 
@@ -93,14 +93,14 @@ struct tpl_val {
         struct {
             const char *p;
             size_t len;
-        } s;                  /* STR, HTML */
-        int64_t i;            /* INT */
-        bool b;               /* BOOL */
-        struct tpl_vm *obj;   /* OBJ */
+        } s;                /* STR, HTML */
+        int64_t i;          /* INT */
+        bool b;             /* BOOL */
+        struct tpl_vm *obj; /* OBJ */
         struct {
             struct tpl_item *head, *tail;
             size_t n;
-        } list;               /* LIST */
+        } list; /* LIST */
     } u;
 };
 
@@ -126,26 +126,26 @@ struct tpl_vm {
  * where it stands. Plain data so it can be copied at {{#section}} and
  * compared at {{/section}}. */
 struct tpl_html {
-    uint8_t st;        /* tokenizer state (tpl_html.c) */
-    uint8_t elem;      /* kind of the tag being read */
-    uint8_t raw;       /* which raw-text element we are in */
-    uint8_t attr;      /* kind of the attribute being read */
-    uint8_t n;         /* small counter (CDATA ']' run) */
-    bool endtag;       /* the tag being read is an end tag */
-    bool selfclose;    /* the tag ended with "/>" */
-    bool url_later;    /* in a URL attribute value, past its start */
-    bool xml;          /* SVG template: parsed as XML */
-    bool name_over;    /* name[] overflowed */
-    bool local_over;   /* local[] overflowed */
+    uint8_t st;      /* tokenizer state (tpl_html.c) */
+    uint8_t elem;    /* kind of the tag being read */
+    uint8_t raw;     /* which raw-text element we are in */
+    uint8_t attr;    /* kind of the attribute being read */
+    uint8_t n;       /* small counter (CDATA ']' run) */
+    bool endtag;     /* the tag being read is an end tag */
+    bool selfclose;  /* the tag ended with "/>" */
+    bool url_later;  /* in a URL attribute value, past its start */
+    bool xml;        /* SVG template: parsed as XML */
+    bool name_over;  /* name[] overflowed */
+    bool local_over; /* local[] overflowed */
     uint8_t namelen, locallen;
-    uint16_t foreign;  /* depth of inline <svg>/<math> (HTML mode) */
-    char name[24];     /* tag or attribute name being read, lowercased */
-    char local[24];    /* attribute name after its last ':' */
-    char rawname[12];  /* element that ends the current raw text */
-    char stype[28];    /* <script type="…"> value, lowercased */
+    uint16_t foreign; /* depth of inline <svg>/<math> (HTML mode) */
+    char name[24];    /* tag or attribute name being read, lowercased */
+    char local[24];   /* attribute name after its last ':' */
+    char rawname[12]; /* element that ends the current raw text */
+    char stype[28];   /* <script type="…"> value, lowercased */
     uint8_t stypelen;
-    bool stype_seen;   /* the script tag has a type attribute */
-    bool stype_over;   /* stype[] overflowed */
+    bool stype_seen;    /* the script tag has a type attribute */
+    bool stype_over;    /* stype[] overflowed */
     unsigned char prev; /* last byte fed (not part of the state) */
 };
 
@@ -161,8 +161,8 @@ const char *tpl_html_value(const struct tpl_html *h, bool raw, uint8_t *esc);
 void tpl_html_after_value(struct tpl_html *h);
 /* The state after a section that opened in *open and whose body ended in
  * *close; false when the two cannot be reconciled. */
-bool tpl_html_join(const struct tpl_html *open,
-                   const struct tpl_html *close, struct tpl_html *out);
+bool tpl_html_join(const struct tpl_html *open, const struct tpl_html *close,
+                   struct tpl_html *out);
 /* True in (HTML or XML) text, where a partial may stand. */
 bool tpl_html_is_text(const struct tpl_html *h);
 /* True inside inline <svg>/<math>, or anywhere in an SVG template. */
@@ -189,8 +189,8 @@ void tpl_esc_js_n(struct buf *out, const char *s, size_t n);
 bool tpl_url_safe_n(const char *s, size_t n);
 
 /* Parses one template into t (fields name/filename/svg already set). */
-int tpl_parse(struct tpl_set *set, struct tpl *t, const char *text,
-              size_t len, struct ibc_error *err);
+int tpl_parse(struct tpl_set *set, struct tpl *t, const char *text, size_t len,
+              struct ibc_error *err);
 
 /* Index of template `name` in the set, or -1. */
 int tpl_find(const struct tpl_set *set, const char *name);

@@ -35,7 +35,7 @@ struct tok {
     uint8_t kind;
     const char *p; /* text, or the trimmed tag name */
     size_t len;
-    uint32_t line; /* line where the token starts */
+    uint32_t line;             /* line where the token starts */
     size_t cut_head, cut_tail; /* text: bytes removed by standalone tags */
 };
 
@@ -52,8 +52,8 @@ struct parser {
 };
 
 static const char sigils[] = {
-    [K_VAR] = 0,   [K_RAW] = '{',     [K_SECTION] = '#', [K_INVERTED] = '^',
-    [K_CLOSE] = '/', [K_PARTIAL] = '>', [K_MSG] = '@',   [K_COMMENT] = '!'};
+    [K_VAR] = 0,     [K_RAW] = '{',     [K_SECTION] = '#', [K_INVERTED] = '^',
+    [K_CLOSE] = '/', [K_PARTIAL] = '>', [K_MSG] = '@',     [K_COMMENT] = '!'};
 
 static int fail(struct parser *ps, uint32_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -100,8 +100,8 @@ static uint32_t count_lines(const char *p, size_t n)
     return k;
 }
 
-static void push_tok(struct parser *ps, uint8_t kind, const char *p,
-                     size_t len, uint32_t line)
+static void push_tok(struct parser *ps, uint8_t kind, const char *p, size_t len,
+                     uint32_t line)
 {
     if (ps->ntok == ps->captok) {
         ps->captok = ps->captok ? ps->captok * 2 : 64;
@@ -393,7 +393,7 @@ static void set_path(struct parser *ps, struct tpl_ins *in, const char *p,
 }
 
 struct open_sec {
-    size_t ins;      /* index of the SECTION/INVERTED instruction */
+    size_t ins; /* index of the SECTION/INVERTED instruction */
     const struct tok *tok;
     struct tpl_html h; /* context at the opening tag */
 };
@@ -500,8 +500,7 @@ static int compile(struct parser *ps)
                             "%s on line %u; a section must end in the HTML "
                             "context it began in",
                             nl, k->p, tpl_html_describe(&h),
-                            tpl_html_describe(&o->h),
-                            (unsigned)o->tok->line);
+                            tpl_html_describe(&o->h), (unsigned)o->tok->line);
             }
             h = joined;
             ps->ins[o->ins].a = (uint32_t)ps->nins;
@@ -526,8 +525,8 @@ static int compile(struct parser *ps)
     }
     if (depth > 0) {
         const struct tok *o = stack[depth - 1].tok;
-        return fail(ps, o->line, "{{%c%.*s}} is never closed",
-                    sigils[o->kind], (int)(o->len > 60 ? 60 : o->len), o->p);
+        return fail(ps, o->line, "{{%c%.*s}} is never closed", sigils[o->kind],
+                    (int)(o->len > 60 ? 60 : o->len), o->p);
     }
     if (!tpl_html_can_end(&h)) {
         return fail(ps, last_line, "the template ends inside %s",
@@ -553,8 +552,8 @@ static uint32_t bad_utf8_line(const char *s, size_t n)
     return line;
 }
 
-int tpl_parse(struct tpl_set *set, struct tpl *t, const char *text,
-              size_t len, struct ibc_error *err)
+int tpl_parse(struct tpl_set *set, struct tpl *t, const char *text, size_t len,
+              struct ibc_error *err)
 {
     struct parser ps = {.set = set, .t = t, .err = err};
     if (len > TPL_MAX_SIZE) {

@@ -140,6 +140,10 @@ start_server() {
         sleep 0.1
     done
     ok "server starts and answers on port $PORT"
+    if [ ${#db[@]} -gt 0 ]; then
+        check "the server runs on PostgreSQL" grep -q 'database postgresql)' \
+            <<<"$line"
+    fi
 }
 
 # stop_server: SIGTERM; it must exit with status 0 within a few seconds.

@@ -3,6 +3,7 @@
 # static files and errors; 404 and 405; HEAD; gzip when asked (and the same
 # page when unpacked) and not otherwise; static ETag/304 and immutable
 # caching of versioned URLs; JSON errors for clients that ask for JSON.
+# e2e-pg: yes
 . "$(dirname "$0")/lib.sh"
 
 CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

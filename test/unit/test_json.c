@@ -102,14 +102,17 @@ TEST(string_escapes_for_html_script)
     CHECK_EQ_STR(lit("a&b <!-- -->"), "\"a\\u0026b \\u003c!-- --\\u003e\"");
     CHECK_EQ_STR(lit("x\xE2\x80\xA8y\xE2\x80\xA9z"), "\"x\\u2028y\\u2029z\"");
     /* Neighbours of U+2028 pass through. */
-    CHECK_EQ_STR(lit("\xE2\x80\xA7\xE2\x80\xAA"), "\"\xE2\x80\xA7\xE2\x80\xAA\"");
+    CHECK_EQ_STR(lit("\xE2\x80\xA7\xE2\x80\xAA"),
+                 "\"\xE2\x80\xA7\xE2\x80\xAA\"");
     CHECK_EQ_STR(lit("ёЁ€😀"), "\"ёЁ€😀\"");
 }
 
 TEST(invalid_utf8_becomes_replacement_char)
 {
 #define FFFD "\xEF\xBF\xBD"
-    CHECK_EQ_STR(lit("a\xFF" "b"), "\"a" FFFD "b\"");
+    CHECK_EQ_STR(lit("a\xFF"
+                     "b"),
+                 "\"a" FFFD "b\"");
     /* A truncated sequence is one U+FFFD (maximal subpart). */
     CHECK_EQ_STR(lit("\xE2\x82x"), "\"" FFFD "x\"");
     CHECK_EQ_STR(lit("\xF0\x9F\x98"), "\"" FFFD "\"");

@@ -125,17 +125,19 @@ __attribute__((destructor)) static void free_results(void)
 
 TEST(text_escapes_the_five)
 {
-    CHECK_EQ_STR(with_val("<p>{{v}}</p>", "<script>alert(\"x\") & 'y'</script>"),
-                 "<p>&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;"
-                 "&lt;/script&gt;</p>");
+    CHECK_EQ_STR(
+        with_val("<p>{{v}}</p>", "<script>alert(\"x\") & 'y'</script>"),
+        "<p>&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;"
+        "&lt;/script&gt;</p>");
     CHECK_EQ_STR(with_val("{{v}}", "Война и мир — ёлка"), "Война и мир — ёлка");
     CHECK_EQ_STR(with_val("a{{v}}b", ""), "ab");
 }
 
 TEST(quoted_attribute_cannot_be_left)
 {
-    CHECK_EQ_STR(with_val("<a title=\"{{v}}\">x</a>", "\" onmouseover=\"alert(1)"),
-                 "<a title=\"&quot; onmouseover=&quot;alert(1)\">x</a>");
+    CHECK_EQ_STR(
+        with_val("<a title=\"{{v}}\">x</a>", "\" onmouseover=\"alert(1)"),
+        "<a title=\"&quot; onmouseover=&quot;alert(1)\">x</a>");
     CHECK_EQ_STR(with_val("<a title='{{v}}'>x</a>", "' onmouseover='alert(1)"),
                  "<a title='&#39; onmouseover=&#39;alert(1)'>x</a>");
     CHECK_EQ_STR(with_val("<input value=\"{{v}}\">", "a>b<c"),
@@ -148,8 +150,10 @@ TEST(quoted_attribute_cannot_be_left)
 TEST(url_attribute_start_blocks_bad_schemes)
 {
     const char *t = "<a href=\"{{v}}\">x</a>";
-    CHECK_EQ_STR(with_val(t, "javascript:alert(1)"), "<a href=\"#blocked\">x</a>");
-    CHECK_EQ_STR(with_val(t, " JaVaScRiPt:alert(1)"), "<a href=\"#blocked\">x</a>");
+    CHECK_EQ_STR(with_val(t, "javascript:alert(1)"),
+                 "<a href=\"#blocked\">x</a>");
+    CHECK_EQ_STR(with_val(t, " JaVaScRiPt:alert(1)"),
+                 "<a href=\"#blocked\">x</a>");
     CHECK_EQ_STR(with_val(t, "\x01\x02javascript:alert(1)"),
                  "<a href=\"#blocked\">x</a>");
     CHECK_EQ_STR(with_val(t, "java\tscr\nipt:alert(1)"),
@@ -157,14 +161,17 @@ TEST(url_attribute_start_blocks_bad_schemes)
     CHECK_EQ_STR(with_val(t, "data:text/html,<script>alert(1)</script>"),
                  "<a href=\"#blocked\">x</a>");
     CHECK_EQ_STR(with_val(t, "vbscript:msgbox"), "<a href=\"#blocked\">x</a>");
-    CHECK_EQ_STR(with_val(t, "https://example.org/?a=1&b=\"2\""),
-                 "<a href=\"https://example.org/?a=1&amp;b=&quot;2&quot;\">x</a>");
+    CHECK_EQ_STR(
+        with_val(t, "https://example.org/?a=1&b=\"2\""),
+        "<a href=\"https://example.org/?a=1&amp;b=&quot;2&quot;\">x</a>");
     CHECK_EQ_STR(with_val(t, "HTTP://EXAMPLE.ORG"),
                  "<a href=\"HTTP://EXAMPLE.ORG\">x</a>");
     CHECK_EQ_STR(with_val(t, "mailto:lib@school.ru"),
                  "<a href=\"mailto:lib@school.ru\">x</a>");
-    CHECK_EQ_STR(with_val(t, "tel:+7 495 000"), "<a href=\"tel:+7 495 000\">x</a>");
-    CHECK_EQ_STR(with_val(t, "/books/12?x=a:b"), "<a href=\"/books/12?x=a:b\">x</a>");
+    CHECK_EQ_STR(with_val(t, "tel:+7 495 000"),
+                 "<a href=\"tel:+7 495 000\">x</a>");
+    CHECK_EQ_STR(with_val(t, "/books/12?x=a:b"),
+                 "<a href=\"/books/12?x=a:b\">x</a>");
     CHECK_EQ_STR(with_val(t, "page:2"), "<a href=\"#blocked\">x</a>");
     CHECK_EQ_STR(with_val(t, ""), "<a href=\"\">x</a>");
     /* Leading blanks in the template do not move the start. */
@@ -175,8 +182,9 @@ TEST(url_attribute_start_blocks_bad_schemes)
                  "<img SRC='#blocked'>");
     CHECK_EQ_STR(with_val("<form action=\"{{v}}\"></form>", "javascript:x"),
                  "<form action=\"#blocked\"></form>");
-    CHECK_EQ_STR(with_val("<button formaction=\"{{v}}\"></button>", "javascript:x"),
-                 "<button formaction=\"#blocked\"></button>");
+    CHECK_EQ_STR(
+        with_val("<button formaction=\"{{v}}\"></button>", "javascript:x"),
+        "<button formaction=\"#blocked\"></button>");
     CHECK_EQ_STR(with_val("<object data=\"{{v}}\"></object>", "javascript:x"),
                  "<object data=\"#blocked\"></object>");
 }
@@ -202,18 +210,23 @@ TEST(script_body_is_a_json_string)
     CHECK_EQ_STR(with_val(t, "</script><script>alert(1)</script>"),
                  "<script>var t = \"\\u003c/script\\u003e\\u003cscript\\u003e"
                  "alert(1)\\u003c/script\\u003e\";</script>");
-    CHECK_EQ_STR(with_val(t, "a\xE2\x80\xA8" "b\xE2\x80\xA9" "c"),
+    CHECK_EQ_STR(with_val(t, "a\xE2\x80\xA8"
+                             "b\xE2\x80\xA9"
+                             "c"),
                  "<script>var t = \"a\\u2028b\\u2029c\";</script>");
-    CHECK_EQ_STR(with_val(t, "\"quoted\" \\ & 'x'\n"),
-                 "<script>var t = \"\\\"quoted\\\" \\\\ \\u0026 'x'\\n\";</script>");
-    CHECK_EQ_STR(with_val(t, "<!--"), "<script>var t = \"\\u003c!--\";</script>");
+    CHECK_EQ_STR(
+        with_val(t, "\"quoted\" \\ & 'x'\n"),
+        "<script>var t = \"\\\"quoted\\\" \\\\ \\u0026 'x'\\n\";</script>");
+    CHECK_EQ_STR(with_val(t, "<!--"),
+                 "<script>var t = \"\\u003c!--\";</script>");
     CHECK_EQ_STR(with_val(t, ""), "<script>var t = \"\";</script>");
     /* Missing values are empty strings, not a syntax error. */
     CHECK_EQ_STR(R("<script>f({{none}});</script>", NULL),
                  "<script>f(\"\");</script>");
     /* JSON data blocks use the same context. */
     CHECK_EQ_STR(with_val("<script type=\"application/json\">{\"t\":{{v}}}"
-                          "</script>", "<b>"),
+                          "</script>",
+                          "<b>"),
                  "<script type=\"application/json\">{\"t\":\"\\u003cb\\u003e\"}"
                  "</script>");
     /* After </script> we are back in text. */
@@ -229,12 +242,12 @@ TEST(script_types)
     /* JavaScript and JSON types get JSON string literals… */
     CHECK_EQ_STR(with_val("<script type=\"module\">f({{v}})</script>", "<"),
                  "<script type=\"module\">f(\"\\u003c\")</script>");
-    CHECK_EQ_STR(with_val("<script type='Application/LD+JSON '>{{v}}</script>",
-                          "x"),
-                 "<script type='Application/LD+JSON '>\"x\"</script>");
-    CHECK_EQ_STR(with_val("<script async type=text/javascript>{{v}}</script>",
-                          "x"),
-                 "<script async type=text/javascript>\"x\"</script>");
+    CHECK_EQ_STR(
+        with_val("<script type='Application/LD+JSON '>{{v}}</script>", "x"),
+        "<script type='Application/LD+JSON '>\"x\"</script>");
+    CHECK_EQ_STR(
+        with_val("<script async type=text/javascript>{{v}}</script>", "x"),
+        "<script async type=text/javascript>\"x\"</script>");
     CHECK_EQ_STR(with_val("<script type=\"\">{{v}}</script>", "x"),
                  "<script type=\"\">\"x\"</script>");
     /* …other types are data that scripts insert as HTML: refused. */
@@ -258,9 +271,9 @@ TEST(rcdata_title_and_textarea)
 {
     CHECK_EQ_STR(with_val("<title>{{v}}</title>", "</title><script>alert(1)"),
                  "<title>&lt;/title&gt;&lt;script&gt;alert(1)</title>");
-    CHECK_EQ_STR(with_val("<textarea name=\"t\">{{v}}</textarea>",
-                          "</textarea><b>x"),
-                 "<textarea name=\"t\">&lt;/textarea&gt;&lt;b&gt;x</textarea>");
+    CHECK_EQ_STR(
+        with_val("<textarea name=\"t\">{{v}}</textarea>", "</textarea><b>x"),
+        "<textarea name=\"t\">&lt;/textarea&gt;&lt;b&gt;x</textarea>");
     /* Inside RCDATA, markup is text: no URL checks apply to it. */
     CHECK_EQ_STR(with_val("<title><a href=\"{{v}}\"></title>", "javascript:x"),
                  "<title><a href=\"javascript:x\"></title>");
@@ -294,11 +307,12 @@ TEST(values_of_every_type)
     tpl_set_strf(vm, "f", "%d книг из %s", 3, "<10>");
     tpl_obj(vm, "o");
     tpl_list_add(vm, "l");
-    CHECK_EQ_STR(R("{{n}} {{neg}} {{yes}} {{no}} {{f}} [{{o}}] [{{l}}] "
-                   "[{{missing}}] [{{missing.deeper}}]",
-                   vm),
-                 "42 -9223372036854775808 true false 3 книг из &lt;10&gt; [] [] "
-                 "[] []");
+    CHECK_EQ_STR(
+        R("{{n}} {{neg}} {{yes}} {{no}} {{f}} [{{o}}] [{{l}}] "
+          "[{{missing}}] [{{missing.deeper}}]",
+          vm),
+        "42 -9223372036854775808 true false 3 книг из &lt;10&gt; [] [] "
+        "[] []");
     /* Setting a key again replaces its value. */
     tpl_set_str(vm, "n", "forty-two");
     CHECK_EQ_STR(R("{{n}}", vm), "forty-two");
@@ -320,12 +334,13 @@ TEST(section_over_list_of_objects)
         tpl_set_str(b, "title", titles[i]);
         tpl_set_int(b, "id", i + 1);
     }
-    CHECK_EQ_STR(R("<ul>{{#books}}<li><a href=\"/b/{{id}}\">{{title}}</a> "
-                   "({{school}})</li>{{/books}}</ul>",
-                   vm),
-                 "<ul><li><a href=\"/b/1\">Азбука</a> (Школа №1)</li>"
-                 "<li><a href=\"/b/2\">&lt;Букварь&gt;</a> (Школа №1)</li>"
-                 "<li><a href=\"/b/3\">Война &amp; мир</a> (Школа №1)</li></ul>");
+    CHECK_EQ_STR(
+        R("<ul>{{#books}}<li><a href=\"/b/{{id}}\">{{title}}</a> "
+          "({{school}})</li>{{/books}}</ul>",
+          vm),
+        "<ul><li><a href=\"/b/1\">Азбука</a> (Школа №1)</li>"
+        "<li><a href=\"/b/2\">&lt;Букварь&gt;</a> (Школа №1)</li>"
+        "<li><a href=\"/b/3\">Война &amp; мир</a> (Школа №1)</li></ul>");
     arena_free(a);
 }
 
@@ -380,8 +395,7 @@ TEST(lists_of_strings_and_dot)
     tpl_list_add_str(vm, "tags", "поэзия");
     tpl_list_add_str(vm, "tags", "<xss>");
     tpl_list_add_str(vm, "tags", NULL);
-    CHECK_EQ_STR(R("{{#tags}}[{{.}}]{{/tags}}", vm),
-                 "[поэзия][&lt;xss&gt;][]");
+    CHECK_EQ_STR(R("{{#tags}}[{{.}}]{{/tags}}", vm), "[поэзия][&lt;xss&gt;][]");
     CHECK_EQ_STR(R("{{#tags}}<a href=\"/t/{{.}}\">{{/tags}}", vm),
                  "<a href=\"/t/%D0%BF%D0%BE%D1%8D%D0%B7%D0%B8%D1%8F\">"
                  "<a href=\"/t/%3Cxss%3E\"><a href=\"/t/\">");
@@ -480,10 +494,13 @@ static struct tpl_set *set_of(const char *const *files, size_t n,
 TEST(partials_share_the_context)
 {
     const char *files[] = {
-        "page.html", ("<main>{{> header}}{{#books}}{{> book/row}}{{/books}}"
-                      "</main>\n"),
-        "header.html", "<h1>{{title}}</h1>\n",
-        "book/row.html", "<p>{{title}} — {{site}}</p>\n",
+        "page.html",
+        ("<main>{{> header}}{{#books}}{{> book/row}}{{/books}}"
+         "</main>\n"),
+        "header.html",
+        "<h1>{{title}}</h1>\n",
+        "book/row.html",
+        "<p>{{title}} — {{site}}</p>\n",
     };
     struct ibc_error err = IBC_ERROR_INIT;
     int rc;
@@ -518,7 +535,8 @@ TEST(partial_missing_fails_link_and_render)
     struct buf out = BUF_INIT;
     buf_puts(&out, "kept");
     ibc_error_clear(&err);
-    CHECK_EQ_INT(tpl_render(set, "page", NULL, "ru", &out, &err), IBC_ENOTFOUND);
+    CHECK_EQ_INT(tpl_render(set, "page", NULL, "ru", &out, &err),
+                 IBC_ENOTFOUND);
     CHECK_EQ_STR(err.msg, "page.html:2: {{> nope}}: no such template");
     CHECK_EQ_STR(buf_cstr(&out), "kept");
     ibc_error_clear(&err);
@@ -531,15 +549,16 @@ TEST(partial_missing_fails_link_and_render)
 
 TEST(partial_recursion_is_limited)
 {
-    const char *files[] = {"loop.html", "x{{> loop}}", "a.html", "{{> b}}",
-                           "b.html", "{{> a}}"};
+    const char *files[] = {"loop.html", "x{{> loop}}", "a.html",
+                           "{{> b}}",   "b.html",      "{{> a}}"};
     struct ibc_error err = IBC_ERROR_INIT;
     int rc;
     struct tpl_set *set = set_of(files, 6, &err, &rc);
     CHECK_EQ_INT(rc, 0);
     struct buf out = BUF_INIT;
     buf_puts(&out, "before|");
-    CHECK_EQ_INT(tpl_render(set, "loop", NULL, "ru", &out, &err), IBC_EINTERNAL);
+    CHECK_EQ_INT(tpl_render(set, "loop", NULL, "ru", &out, &err),
+                 IBC_EINTERNAL);
     CHECK_EQ_STR(err.msg, "loop.html:1: {{> loop}}: partials nested deeper "
                           "than 16");
     CHECK_EQ_STR(buf_cstr(&out), "before|");
@@ -550,9 +569,9 @@ TEST(partial_recursion_is_limited)
 
 TEST(partial_recursion_over_a_tree)
 {
-    const char *files[] = {
-        "tree.html", ("<ul>{{#children}}<li>{{name}}{{> tree}}</li>"
-                      "{{/children}}</ul>")};
+    const char *files[] = {"tree.html",
+                           ("<ul>{{#children}}<li>{{name}}{{> tree}}</li>"
+                            "{{/children}}</ul>")};
     struct ibc_error err = IBC_ERROR_INIT;
     int rc;
     struct tpl_set *set = set_of(files, 2, &err, &rc);
@@ -616,7 +635,8 @@ TEST(messages_with_placeholders)
                  "<a href=\"/s?q=a%26b%20c%20%D0%B8%20%D0%B5%D1%89%D1%91\">");
     CHECK_EQ_STR(R("{{@nested}}", vm), "Петя взял 3 книги");
     /* A lone '{', '{}' and '{{…}}' stay literal; unknown names are empty. */
-    CHECK_EQ_STR(R("{{@braces}}", vm), "{not closed {} {&lt;Маша&gt;} &lt;Маша&gt;");
+    CHECK_EQ_STR(R("{{@braces}}", vm),
+                 "{not closed {} {&lt;Маша&gt;} &lt;Маша&gt;");
     /* Placeholders resolve in the section's context. */
     tpl_set_str(tpl_list_add(vm, "people"), "name", "Оля");
     CHECK_EQ_STR(R("{{#people}}{{@hello}}{{/people}}", vm), "Привет, Оля!");
@@ -913,8 +933,10 @@ TEST(svg_mode)
                  "<a href=\"#blocked\"/></svg>\n");
     /* In SVG, <title> is an ordinary element: markup in it is markup, so
      * URL checks apply (in HTML it would be RCDATA). */
-    CHECK_EQ_STR(render_file("t.svg", "<svg><title><a href=\"{{u}}\"/></title>"
-                                      "</svg>", vm, "ru"),
+    CHECK_EQ_STR(render_file("t.svg",
+                             "<svg><title><a href=\"{{u}}\"/></title>"
+                             "</svg>",
+                             vm, "ru"),
                  "<svg><title><a href=\"#blocked\"/></title></svg>");
     CHECK_EQ_STR(perr_file("t.svg", "<svg><script>{{x}}</script></svg>"),
                  "EPARSE t.svg:1: {{x}}: values are not allowed inside "
@@ -926,8 +948,9 @@ TEST(svg_mode)
                                     "</svg>"),
                  "OK");
     /* SVG animation can set href: its value attributes are URLs. */
-    CHECK_EQ_STR(render_file("t.svg", "<svg><a><animate attributeName=\"href\" "
-                                      "values=\"{{u}}\" to='{{u}}'/></a></svg>",
+    CHECK_EQ_STR(render_file("t.svg",
+                             "<svg><a><animate attributeName=\"href\" "
+                             "values=\"{{u}}\" to='{{u}}'/></a></svg>",
                              vm, "ru"),
                  "<svg><a><animate attributeName=\"href\" values=\"#blocked\" "
                  "to='#blocked'/></a></svg>");
@@ -960,9 +983,10 @@ TEST(inline_svg_in_html)
     CHECK_EQ_STR(err.msg, "page.html:1: {{> icon}} stands inside <svg> but "
                           "icon.html is not an .svg template");
     tpl_set_free(set);
-    const char *files2[] = {"page.html", "<p>{{> logo}}</p><svg>{{> dot}}</svg>",
-                            "logo.svg", "<svg><title>{{name}}</title></svg>",
-                            "dot.svg", "<circle r=\"{{r}}\"/>"};
+    const char *files2[] = {
+        "page.html", "<p>{{> logo}}</p><svg>{{> dot}}</svg>",
+        "logo.svg",  "<svg><title>{{name}}</title></svg>",
+        "dot.svg",   "<circle r=\"{{r}}\"/>"};
     set = set_of(files2, 6, &err, &rc);
     CHECK_EQ_INT(rc, 0);
     a = arena_new();
@@ -989,7 +1013,8 @@ TEST(escapers_directly)
                                "%2A%2B%2C%3B%3D%25%D0%B9");
     buf_clear(&b);
     tpl_esc_js(&b, "\x01\x1f\x7f<\xff>");
-    CHECK_EQ_STR(buf_cstr(&b), "\"\\u0001\\u001f\x7f\\u003c\xEF\xBF\xBD\\u003e\"");
+    CHECK_EQ_STR(buf_cstr(&b),
+                 "\"\\u0001\\u001f\x7f\\u003c\xEF\xBF\xBD\\u003e\"");
     buf_clear(&b);
     tpl_esc_js(&b, NULL);
     CHECK_EQ_STR(buf_cstr(&b), "\"\"");
@@ -1034,7 +1059,8 @@ TEST(render_is_fast)
         "<footer>{{@hello}}</footer>\n</body>\n</html>\n";
     struct tpl_set *set = tpl_set_new();
     struct ibc_error err = IBC_ERROR_INIT;
-    CHECK_EQ_INT(tpl_add(set, "home", "home.html", home, strlen(home), &err), 0);
+    CHECK_EQ_INT(tpl_add(set, "home", "home.html", home, strlen(home), &err),
+                 0);
     CHECK_EQ_INT(tpl_link(set, test_msg, NULL, "ru", &err), 0);
     struct arena *a = arena_new();
     struct tpl_vm *vm = tpl_vm_new(a);
@@ -1053,21 +1079,24 @@ TEST(render_is_fast)
         struct tpl_vm *n = tpl_list_add(vm, "news");
         tpl_set_int(n, "id", i);
         tpl_set_str(n, "title", "Новые поступления в библиотеку");
-        tpl_set_str(n, "summary", "В библиотеку поступили книги & журналы "
-                                  "для 5–9 классов.");
+        tpl_set_str(n, "summary",
+                    "В библиотеку поступили книги & журналы "
+                    "для 5–9 классов.");
     }
     struct buf out = BUF_INIT;
     int runs = 20000;
     struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
     for (int i = 0; i < runs; i++) {
         buf_clear(&out);
         CHECK_EQ_INT(tpl_render(set, "home", vm, "ru", &out, &err), 0);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
     double us = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
-                 (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 / runs;
-    printf("    home-like page: %zu bytes in %.2f µs per render\n", out.len, us);
+                 (double)(t1.tv_nsec - t0.tv_nsec)) /
+                1e3 / runs;
+    printf("    home-like page: %zu bytes in %.2f µs (CPU) per render\n",
+           out.len, us);
     CHECK_CONTAINS(buf_cstr(&out), "<a href=\"/news\" aria-current=\"page\">");
     CHECK_CONTAINS(buf_cstr(&out), "книги &amp; журналы");
     CHECK(us < 500); /* generous: sanitizer builds are ~10x slower */
