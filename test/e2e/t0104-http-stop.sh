@@ -72,5 +72,6 @@ curl -s -o /dev/null "$BASE/"
 t0=$(date +%s%N)
 stop_server
 t1=$(date +%s%N)
-check "an idle server stops within 2 s" test $(((t1 - t0) / 1000000)) -lt 2000
+# Normally ~10 ms; the bound leaves room for a loaded CI machine and ASan.
+check "an idle server stops within 5 s" test $(((t1 - t0) / 1000000)) -lt 5000
 finish
