@@ -15,34 +15,12 @@
 #include "core/buf.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "dbtest.h"
 #include "harness.h"
 #include "jobs/jobs.h"
 
 /* ---- a fresh, migrated database per backend ---- */
 
-struct tdb {
-    const char *name; /* "sqlite" / "pg" */
-    const char *url;  /* a fresh database (test_db_urls) */
-    struct db *db;    /* the test's own connection */
-};
-
-/* Opens and migrates the fresh database test_db_urls() made. */
-static void tdb_open(struct tdb *t, const char *name, const char *url)
-{
-    struct ibc_error err = IBC_ERROR_INIT;
-    t->name = name;
-    t->url = url;
-    if (db_open(&t->db, url, &err) || migrate_apply(t->db, NULL, &err)) {
-        test_fail(__FILE__, __LINE__, "%s: %s", name, err.msg);
-    }
-    printf("    [%s]\n", name);
-}
-
-static void tdb_close(struct tdb *t)
-{
-    db_close(t->db);
-    t->db = NULL;
-}
 
 /* Runs body once per backend with `t` (a struct tdb) and `db` ready. */
 #define EACH_DB(...)                                                           \

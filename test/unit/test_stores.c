@@ -5,26 +5,10 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "demo/demo.h"
+#include "dbtest.h"
 #include "harness.h"
 #include "news/news.h"
 #include "org/org.h"
-
-/* Runs fn once per backend with a fresh, migrated database. */
-static void each_db(void (*fn)(struct db *db))
-{
-    const char *names[2], *urls[2];
-    int n = test_db_urls(names, urls);
-    for (int i = 0; i < n; i++) {
-        struct db *db = NULL;
-        struct ibc_error err = IBC_ERROR_INIT;
-        if (db_open(&db, urls[i], &err) || migrate_apply(db, NULL, &err)) {
-            test_fail(__FILE__, __LINE__, "%s: %s", names[i], err.msg);
-        }
-        printf("    [%s]\n", names[i]);
-        fn(db);
-        db_close(db);
-    }
-}
 
 static void org_create_validates_and_refuses_duplicates_on(struct db *db)
 {
@@ -61,7 +45,7 @@ static void org_create_validates_and_refuses_duplicates_on(struct db *db)
 
 TEST(org_create_validates_and_refuses_duplicates)
 {
-    each_db(org_create_validates_and_refuses_duplicates_on);
+    tdb_each(org_create_validates_and_refuses_duplicates_on);
 }
 
 static void news_is_scoped_to_its_school_on(struct db *db)
@@ -98,7 +82,7 @@ static void news_is_scoped_to_its_school_on(struct db *db)
 
 TEST(news_is_scoped_to_its_school)
 {
-    each_db(news_is_scoped_to_its_school_on);
+    tdb_each(news_is_scoped_to_its_school_on);
 }
 
 static void news_add_reports_the_bad_field_on(struct db *db)
@@ -123,7 +107,7 @@ static void news_add_reports_the_bad_field_on(struct db *db)
 
 TEST(news_add_reports_the_bad_field)
 {
-    each_db(news_add_reports_the_bad_field_on);
+    tdb_each(news_add_reports_the_bad_field_on);
 }
 
 static void demo_seed_is_idempotent_on(struct db *db)
@@ -149,5 +133,5 @@ static void demo_seed_is_idempotent_on(struct db *db)
 
 TEST(demo_seed_is_idempotent)
 {
-    each_db(demo_seed_is_idempotent_on);
+    tdb_each(demo_seed_is_idempotent_on);
 }
