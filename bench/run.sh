@@ -208,12 +208,13 @@ read -r COLD_MED COLD_P90 _ < <(kv first200_ms <"$OUT/cold-ibc.txt" | stats)
 read -r SERVING_MED SERVING_P90 _ < <(kv serving_ms <"$OUT/cold-ibc.txt" | stats)
 read -r STOP_MED STOP_P90 _ < <(kv stop_ms <"$OUT/cold-ibc.txt" | stats)
 
-log "exec + dynamic linking alone: hyperfine '$IBC version'"
+log "exec + dynamic linking alone: hyperfine '$IBC version' '$NGINX -v'"
 hyperfine -N --warmup 3 --runs 30 --export-json "$OUT/hyperfine-version.json" \
-    "$IBC version" >"$OUT/hyperfine-version.txt" 2>&1 \
+    "$IBC version" "$NGINX -v" >"$OUT/hyperfine-version.txt" 2>&1 \
     || die "hyperfine failed (see $OUT/hyperfine-version.txt)"
-VERSION_MED=$(awk -F': *' '/"median"/ { gsub(/,/, "", $2); \
-    printf "%.2f", $2 * 1000; exit }' "$OUT/hyperfine-version.json")
+read -r VERSION_MED NGINX_V_MED < <(awk -F': *' '/"median"/ { gsub(/,/, "", $2);
+    printf "%.2f ", $2 * 1000 } END { print "" }' "$OUT/hyperfine-version.json")
+IBC_LIBS=$(ldd "$IBC" 2>/dev/null | grep -c '=>' || true)
 
 # ---- 3. the server for memory and load, idle RSS -------------------------
 
@@ -451,11 +452,12 @@ read -r SRV_PCT WRK_PCT OTHER_PCT STEAL_PCT < <(cat "$OUT"/wrk-*-r*.txt | awk '
     /^cpu_ticks/ { c += $2 }
     /^machine_busy_ticks/ { b += $2; t += $4; s += $6; w += $8 }
     END { if (!t) t = 1
+          o = b - c - w; if (o < 0) o = 0
           printf "%.0f %.0f %.0f %.1f\n", 100 * c / t, 100 * w / t,
-              100 * (b - c - w) / t, 100 * s / t }')
+              100 * o / t, 100 * s / t }')
 
 row() {  # name label bytes
-    printf '  %-30s %9s %8s %8s %10s %7s %6s\n' "$2" \
+    printf '  %-26s %9s %8s %8s %10s %7s %6s\n' "$2" \
         "$(printf '%.0f' "${RPS[$1]}")" "${P50[$1]}" "${P99[$1]}" \
         "${CPU[$1]}" "$3" "${ERR[$1]}"
 }
@@ -469,16 +471,16 @@ row() {  # name label bytes
     echo "command: $COMMAND"
     echo
     echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency over loopback, warm-up $WARMUP,"
-    echo "median of $ROUNDS interleaved rounds (raw: bench/out/wrk-*.txt);"
+    echo "median of $ROUNDS interleaved rounds (raw: bench/out/wrk-*.txt); static = GET $CSS;"
     echo "CPU of all $NPROC cores during the runs: server ${SRV_PCT}%, wrk ${WRK_PCT}%, everything else (other tenants, kernel threads) ${OTHER_PCT}%, steal ${STEAL_PCT}%"
-    printf '  %-30s %9s %8s %8s %11s %7s %6s\n' "" "req/s" "p50 ms" "p99 ms" \
+    printf '  %-26s %9s %8s %8s %11s %7s %6s\n' "" "req/s" "p50 ms" "p99 ms" \
         "cpu µs/req" "bytes" "errors"
     row ibc-home "ibc GET / (templated)" "$home_bytes"
-    row ibc-static "ibc GET $CSS" "$ibc_css_bytes"
-    row nginx-static "nginx GET $CSS" "$ngx_css_bytes"
-    row ibc-static-gzip "ibc $CSS, gzip" "$ibc_gz_bytes"
-    row nginx-static-gzip "nginx $CSS, gzip on" "$ngx_gz_bytes"
-    row nginx-static-gzs "nginx $CSS, gzip_static" "$gzs_bytes"
+    row ibc-static "ibc static" "$ibc_css_bytes"
+    row nginx-static "nginx static" "$ngx_css_bytes"
+    row ibc-static-gzip "ibc static, gzip" "$ibc_gz_bytes"
+    row nginx-static-gzip "nginx static, gzip on" "$ngx_gz_bytes"
+    row nginx-static-gzs "nginx static, gzip_static" "$gzs_bytes"
     row ibc-home-gzip "ibc GET /, gzip" "$home_gz_bytes"
     echo "  ibc static / nginx req/s (median of per-round ratios): $RATIO"
     echo "  ibc static / nginx CPU time per request (same):        $CPU_RATIO"
@@ -490,7 +492,7 @@ row() {  # name label bytes
     echo "start-up (exec → last byte of the first 200; bench/starttime.c)"
     echo "  ibc, seeded dir, GET /         median $COLD_MED ms, p90 $COLD_P90 ms ($COLD_RUNS runs)"
     echo "    of which exec → port line    median $SERVING_MED ms, p90 $SERVING_P90 ms"
-    echo "    'ibc version' (exec+linking) median $VERSION_MED ms (hyperfine, 30 runs)"
+    echo "    'ibc version' (exec+linking) median $VERSION_MED ms; 'nginx -v' $NGINX_V_MED ms (hyperfine, 30 runs; ibc loads $IBC_LIBS shared libraries)"
     echo "  nginx, GET $CSS  median $NCOLD_MED ms, p90 $NCOLD_P90 ms ($COLD_RUNS runs)"
     echo "  ibc first-time setup (fresh dir, migrate + demo seed)"
     echo "                                 median $SETUP_MED ms, p90 $SETUP_P90 ms ($SETUP_RUNS runs)"

@@ -71,8 +71,16 @@ int http_gzip(struct buf *out, const void *data, size_t len, int level)
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
-    /* windowBits 15 + 16: a gzip wrapper, not zlib's. */
-    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8,
+    /* The window and hash table need not be larger than the input: zlib's
+     * full-size state (~270 KiB, zeroed per call) costs more than
+     * compressing a 5 KiB page. windowBits 9..15, + 16 for a gzip wrapper
+     * rather than zlib's. */
+    int wbits = 9;
+    while (wbits < 15 && ((size_t)1 << wbits) < len) {
+        wbits++;
+    }
+    int mem_level = wbits - 6 < 1 ? 1 : (wbits - 6 > 8 ? 8 : wbits - 6);
+    if (deflateInit2(&z, level, Z_DEFLATED, wbits + 16, mem_level,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
         return IBC_EINTERNAL;
     }
