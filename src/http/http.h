@@ -28,7 +28,7 @@ struct sockaddr;
 /* Size limits, the same in the server (server.c) and in the raw-request
  * parser (rawreq.c), so `ibc test-http` answers as the server would. */
 #define HTTP_MAX_TARGET 8192          /* request-target bytes; more: 414 */
-#define HTTP_MAX_HEADER_BYTES 32768   /* header lines together; more: 431 */
+#define HTTP_MAX_HEADER_BYTES 16384   /* header lines together; more: 431 */
 #define HTTP_MAX_HEADERS 100          /* header fields; more: 431 */
 #define HTTP_MAX_BODY (1024 * 1024)   /* body of a route; more: 413 */
 #define HTTP_MAX_UPLOAD (64 * 1024 * 1024) /* body of a ROUTE_UPLOAD route */

@@ -48,7 +48,9 @@
 #include "core/xalloc.h"
 
 #define CONN_TIMEOUT_S 30          /* idle or slow connections are closed */
-#define CONN_MEMORY (128 * 1024)   /* per connection: request line, headers */
+#define CONN_MEMORY (64 * 1024) /* per connection: request line, headers;
+                                   MHD zeroes it after every request, so
+                                   it is kept small (bench/README.md) */
 #define CONN_LIMIT 2048            /* connections in all */
 #define SLOT_BUCKETS 256
 /* A body over its limit is read and dropped so the client gets its 413;
