@@ -218,6 +218,22 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
     return MHD_YES;
 }
 
+/* What a connection holds between its requests. */
+struct sconn {
+    unsigned char *key;   /* per-address slot taken, or NULL (trusted) */
+    struct sreq *pending; /* a request MHD has not completed yet */
+};
+
+static void finish_request(struct http_server *s, struct sreq *r,
+                           enum MHD_RequestTerminationCode toe);
+
+static struct sconn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
@@ -225,14 +241,27 @@ static void on_connection(void *cls, struct MHD_Connection *c,
     struct http_server *s = cls;
     (void)c;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = pending_srv == s ? pending_key : NULL;
+        struct sconn *sc = xcalloc(1, sizeof(*sc));
+        sc->key = pending_srv == s ? pending_key : NULL;
         if (pending_srv == s) {
             pending_key = NULL;
             pending_srv = NULL;
         }
+        *socket_context = sc;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-        slot_give(s, *socket_context);
-        free(*socket_context);
+        struct sconn *sc = *socket_context;
+        /* libmicrohttpd closes some malformed requests (e.g. more query
+         * fields than its pool holds) without calling the completion
+         * callback: finish them here so nothing leaks. */
+        if (sc->pending) {
+            finish_request(s, sc->pending,
+                           MHD_REQUEST_TERMINATED_WITH_ERROR);
+        }
+        if (sc->key) {
+            slot_give(s, sc->key);
+            free(sc->key);
+        }
+        free(sc);
         *socket_context = NULL;
     }
 }
@@ -274,6 +303,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     pthread_mutex_lock(&s->mu);
     s->inflight++;
     pthread_mutex_unlock(&s->mu);
+    struct sconn *sc = conn_of(c);
+    if (sc) {
+        sc->pending = r;
+    }
     return r;
 }
 
@@ -487,12 +520,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct http_server *s = cls;
-    (void)c;
     struct sreq *r = *req_cls;
     if (!r) {
         return;
     }
     *req_cls = NULL;
+    struct sconn *sc = conn_of(c);
+    if (sc && sc->pending == r) {
+        sc->pending = NULL;
+    }
+    finish_request(s, r, toe);
+}
+
+/* Logs the access line of r and frees it; the in-flight count drops. */
+static void finish_request(struct http_server *s, struct sreq *r,
+                           enum MHD_RequestTerminationCode toe)
+{
     if (!s->app->cfg.quiet) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -21,7 +21,10 @@ expect_body_contains "403 says why" "form"
 expect_header "403 has the CSP" Content-Security-Policy "default-src 'self'"
 expect_tidy "403 page is valid HTML"
 
-http POST /prefs --data-urlencode 'lang=en' --data-urlencode "_csrf=${tok%?}0"
+# Change the last hex digit (to 0, or to 1 when it is 0 already).
+last=${tok: -1}
+[ "$last" = 0 ] && wrong=${tok%?}1 || wrong=${tok%?}0
+http POST /prefs --data-urlencode 'lang=en' --data-urlencode "_csrf=$wrong"
 expect_status "POST with a wrong token → 403" 403
 
 http POST /prefs --data-urlencode 'lang=en' --data-urlencode "_csrf=$tok"
