@@ -144,9 +144,22 @@ deps-bench:
 	$(call install_pkgs,$(DEPS_BENCH))
 deps: deps-run deps-test
 
+# As root, `make run` creates the system user ibc that the server drops to
+# after binding; the data folder must be reachable by it, so when this tree
+# is not (e.g. under /root), the demo's data goes to /var/lib/ibc.
+RUN_DATA ?= ./data
 run: deps-run
 	$(MAKE) all
-	$(BUILD)/ibc serve --demo
+	@if [ "$$(id -u)" = 0 ]; then \
+	    id ibc >/dev/null 2>&1 || useradd --system --no-create-home \
+	        --home-dir /var/lib/ibc --shell /usr/sbin/nologin ibc; \
+	fi
+	@data=$(RUN_DATA); \
+	if [ "$$(id -u)" = 0 ] && ! runuser -u ibc -- test -x "$$(pwd)"; then \
+	    data=/var/lib/ibc/data; mkdir -p /var/lib/ibc; \
+	    echo "make run: $$(pwd) is not reachable by user ibc; data in $$data"; \
+	fi; \
+	exec $(BUILD)/ibc --data "$$data" serve --demo
 
 test: deps-test
 	$(MAKE) WERROR=1 tests

@@ -33,6 +33,9 @@ struct app_config {
     int max_conn_per_ip;    /* per-address connection limit for others */
     bool demo;              /* --demo: seed the demo school if empty */
     bool quiet;             /* no access log */
+    const char *tls_cert;   /* --tls-cert: PEM certificate (chain) for HTTPS */
+    const char *tls_key;    /* --tls-key: PEM private key for HTTPS */
+    const char *run_as;     /* --user: drop to this user after binding */
     const char *smtp_url;   /* --smtp: smtp://host:port for the outbox */
     const char *mail_from;  /* sender address of notifications */
 };

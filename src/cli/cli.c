@@ -26,6 +26,7 @@ static const struct cli_cmd commands[] = {
     {"serve", cmd_serve, 0, "serve the web interface",
      "ibc serve [--listen ADDR] [--port N] [--workers N] [--demo]\n"
      "          [--assets-dir DIR] [--trusted CIDR,…] [--max-conn-per-ip N]\n"
+     "          [--tls-cert PEM --tls-key PEM] [--user NAME]\n"
      "          [--smtp URL] [--mail-from ADDR]\n\n"
      "Serves ibc over HTTP (default http://127.0.0.1:8080). Applies pending\n"
      "migrations to a new SQLite database; refuses to start on a database\n"
@@ -43,6 +44,11 @@ static const struct cli_cmd commands[] = {
      "                       limit whose X-Forwarded-For is believed (default:\n"
      "                       loopback and private networks)\n"
      "  --max-conn-per-ip N  connections per untrusted address (default 32)\n"
+     "  --tls-cert PEM       serve HTTPS with this certificate (chain)\n"
+     "  --tls-key PEM        … and this private key (both needed)\n"
+     "  --user NAME          started as root, switch to this user after\n"
+     "                       binding (default: ibc, when it exists); the\n"
+     "                       data folder becomes its own, mode 0700\n"
      "  --smtp URL           smtp://host:port for notification mail\n"
      "  --mail-from ADDR     sender address of notification mail\n"},
     {"db migrate", cmd_db_migrate, 0, "apply pending database migrations",

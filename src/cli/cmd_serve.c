@@ -9,9 +9,16 @@
  * end-to-end tests read the port from it). Then wait for a signal and stop
  * gracefully: no new connections, requests in flight finish, jobs stop,
  * everything is freed, exit status 0. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/log.h"
@@ -58,6 +65,66 @@ static int prepare_db(struct app *app, bool demo, struct ibc_error *err)
     return rc;
 }
 
+/* nftw has no user pointer; start-up is single-threaded here. */
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int type,
+                     struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return lchown(path, chown_uid, chown_gid) == 0 ? 0 : -1;
+}
+
+/* Started as root, the server gives up root once it holds its port: it
+ * makes the data folder the user's own (0700) and switches to that user
+ * (--user, default "ibc" when such a user exists). Without root, --user
+ * must name the current user or be absent. */
+static int drop_privileges(const struct app_config *cfg,
+                           struct ibc_error *err)
+{
+    const char *name = cfg->run_as ? cfg->run_as : "ibc";
+    struct passwd *pw = getpwnam(name);
+    if (geteuid() != 0) {
+        if (cfg->run_as && (!pw || pw->pw_uid != geteuid())) {
+            return ibc_fail(err, IBC_EPERM, "--user %s: only root can switch "
+                            "to another user", name);
+        }
+        return 0;
+    }
+    if (!pw) {
+        if (cfg->run_as) {
+            return ibc_fail(err, IBC_EINVAL, "--user %s: no such user", name);
+        }
+        log_warn("running as root: create the system user \"ibc\" (make "
+                 "run does) or pass --user so the server gives root up");
+        return 0;
+    }
+    if (pw->pw_uid == 0) {
+        return 0;
+    }
+    chown_uid = pw->pw_uid;
+    chown_gid = pw->pw_gid;
+    if (nftw(cfg->data_dir, chown_one, 16, FTW_PHYS) != 0 ||
+        chmod(cfg->data_dir, 0700) != 0) {
+        return ibc_fail(err, IBC_EIO, "cannot give %s to user %s: %s",
+                        cfg->data_dir, name, strerror(errno));
+    }
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        return ibc_fail(err, IBC_EPERM, "cannot switch to user %s: %s", name,
+                        strerror(errno));
+    }
+    if (setuid(0) == 0) {
+        return ibc_fail(err, IBC_EINTERNAL, "root could be regained");
+    }
+    log_info("running as user %s (data folder %s is its own, 0700)", name,
+             cfg->data_dir);
+    return 0;
+}
+
 int cmd_serve(struct cli *c)
 {
     struct app_config *cfg = &c->cfg;
@@ -76,6 +143,15 @@ int cmd_serve(struct cli *c)
     }
     cfg->max_conn_per_ip =
         cli_opt_int(c, "--max-conn-per-ip", cfg->max_conn_per_ip, 0, 100000);
+    if ((v = cli_opt(c, "--tls-cert"))) {
+        cfg->tls_cert = v;
+    }
+    if ((v = cli_opt(c, "--tls-key"))) {
+        cfg->tls_key = v;
+    }
+    if ((v = cli_opt(c, "--user"))) {
+        cfg->run_as = v;
+    }
     if ((v = cli_opt(c, "--smtp"))) {
         cfg->smtp_url = v;
     }
@@ -139,6 +215,10 @@ int cmd_serve(struct cli *c)
     app.jobs = jobs;
 
     if (http_server_start(&srv, &app, &err)) {
+        status = cli_error(&err);
+        goto out;
+    }
+    if (drop_privileges(cfg, &err)) {
         status = cli_error(&err);
         goto out;
     }

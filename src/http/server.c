@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xalloc.h"
@@ -77,6 +78,9 @@ struct http_server {
     int inflight;            /* requests between request line and completion */
     atomic_bool stopping;
     atomic_llong refusal_logged; /* time() of the last refusal logged */
+    bool tls;                /* HTTPS (libmicrohttpd with GnuTLS) */
+    char *tls_cert;          /* PEM text, heap */
+    char *tls_key;           /* PEM text, heap; wiped at stop */
 };
 
 /* One request: lives in its own arena, from the request line to the
@@ -389,6 +393,9 @@ static void fill(struct sreq *r, struct MHD_Connection *c, const char *method)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     r->req.peer = client_addr(r, ci ? ci->client_addr : NULL);
+    if (r->srv->tls) {
+        r->req.https = true;
+    }
 }
 
 /* Hands the dispatched response to MHD. */
@@ -414,6 +421,11 @@ static enum MHD_Result answer(struct sreq *r, struct MHD_Connection *c)
     }
     if (req->content_type) {
         MHD_add_response_header(resp, "Content-Type", req->content_type);
+    }
+    if (req->https) {
+        /* Browsers that once came over HTTPS keep to it (a year). */
+        MHD_add_response_header(resp, "Strict-Transport-Security",
+                                "max-age=31536000");
     }
     for (size_t i = 0; i < req->resp_headers.n; i++) {
         MHD_add_response_header(resp, req->resp_headers.items[i].name,
@@ -647,6 +659,49 @@ static int open_listener(struct http_server *s, const char *addr, int port,
     return 0;
 }
 
+/* Reads a PEM file whole (at most 1 MiB) into a heap string. */
+static char *read_pem(const char *path, struct ibc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ibc_fail(err, IBC_EIO, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1u << 20)) {
+        buf_append(&b, chunk, n);
+    }
+    fclose(f);
+    if (!strstr(buf_cstr(&b), "-----BEGIN ")) {
+        ibc_fail(err, IBC_EINVAL, "%s is not a PEM file", path);
+        buf_reset(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+/* HTTPS: both files are needed; the key stays in memory only. */
+static int load_tls(struct http_server *s, const char *cert, const char *key,
+                    struct ibc_error *err)
+{
+    if (!cert || !key) {
+        return ibc_fail(err, IBC_EINVAL,
+                        "HTTPS needs both --tls-cert and --tls-key");
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        return ibc_fail(err, IBC_EUNAVAIL,
+                        "this libmicrohttpd was built without TLS");
+    }
+    if (!(s->tls_cert = read_pem(cert, err)) ||
+        !(s->tls_key = read_pem(key, err))) {
+        return err ? err->code : IBC_EIO;
+    }
+    s->tls = true;
+    return 0;
+}
+
 int http_server_start(struct http_server **out, struct app *app,
                       struct ibc_error *err)
 {
@@ -668,8 +723,27 @@ int http_server_start(struct http_server **out, struct app *app,
         http_server_stop(s, 0);
         return rc;
     }
+    struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL}};
+    if (app->cfg.tls_cert || app->cfg.tls_key) {
+        rc = load_tls(s, app->cfg.tls_cert, app->cfg.tls_key, err);
+        if (rc) {
+            http_server_stop(s, 0);
+            return rc;
+        }
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                              s->tls_key};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                              s->tls_cert};
+        if (strncmp(s->url, "http://", 7) == 0) {
+            char url[sizeof(s->url)];
+            snprintf(url, sizeof(url), "https://%s", s->url + 7);
+            memcpy(s->url, url, sizeof(s->url));
+        }
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | (s->tls ? MHD_USE_TLS : 0);
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                  ? MHD_USE_EPOLL
                  : MHD_USE_POLL;
@@ -687,6 +761,7 @@ int http_server_start(struct http_server **out, struct app *app,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     if (!s->mhd) {
         http_server_stop(s, 0);
@@ -745,6 +820,11 @@ void http_server_stop(struct http_server *s, int grace_ms)
         }
     }
     netacl_free(s->trusted);
+    if (s->tls_key) {
+        explicit_bzero(s->tls_key, strlen(s->tls_key));
+    }
+    free(s->tls_key);
+    free(s->tls_cert);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
     free(s);

@@ -92,6 +92,7 @@ export class Report {
 // { base, proc, dir, log() } once it prints "ibc <version> serving URL".
 export function startServer() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibc-browser-'));
+    fs.chmodSync(dir, 0o755); // reachable by the user a root-started server drops to
     const proc = spawn(IBC_BIN, ['serve', '--data', dir, '--port', '0', '--demo', '--quiet'], {
         stdio: ['ignore', 'pipe', 'pipe'],
     });

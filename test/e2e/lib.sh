@@ -29,6 +29,8 @@ set -u
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IBC_BIN=${IBC_BIN:-$E2E_ROOT/build/ibc}
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ibc-e2e-XXXXXX")
+# Reachable by the user a root-started server drops to (serve --user).
+chmod 755 "$E2E_TMP"
 E2E_PASS=0
 E2E_FAIL=0
 E2E_NAME=$(basename "$0" .sh)
