@@ -118,7 +118,7 @@ fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 DEPS_BUILD := build-essential pkg-config libmicrohttpd-dev libsqlite3-dev \
         libpq-dev libicu-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev
 DEPS_RUN := $(DEPS_BUILD) libmicrohttpd12 sqlite3
-DEPS_TEST := $(DEPS_RUN) postgresql tidy curl clang libfuzzer-14-dev \
+DEPS_TEST := $(DEPS_RUN) postgresql tidy curl openssl clang libfuzzer-14-dev \
         libclang-rt-14-dev chromium python3 util-linux
 DEPS_BENCH := $(DEPS_RUN) wrk nginx-light hyperfine
 
