@@ -16,7 +16,8 @@ BUILD ?= build
 endif
 
 CC ?= cc
-PKGS := libmicrohttpd sqlite3 libpq icu-uc icu-i18n libsodium libcurl zlib
+PKGS := libmicrohttpd sqlite3 libpq icu-uc icu-i18n libsodium libcurl zlib \
+        pangocairo
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -116,9 +117,11 @@ fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 # ---- the two commands of the README, and their set-up ----
 # Debian packages in groups: a school's server gets only DEPS_RUN.
 DEPS_BUILD := build-essential pkg-config libmicrohttpd-dev libsqlite3-dev \
-        libpq-dev libicu-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev
+        libpq-dev libicu-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev \
+        libpango1.0-dev libcairo2-dev fonts-dejavu-core
 DEPS_RUN := $(DEPS_BUILD) libmicrohttpd12 sqlite3
-DEPS_TEST := $(DEPS_RUN) postgresql tidy curl openssl clang libfuzzer-14-dev \
+DEPS_TEST := $(DEPS_RUN) postgresql tidy curl openssl poppler-utils clang \
+        libfuzzer-14-dev \
         libclang-rt-14-dev chromium python3 util-linux
 DEPS_BENCH := $(DEPS_RUN) wrk nginx-light hyperfine
 
