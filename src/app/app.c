@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "app/i18n.h"
+#include "auth/auth.h"
 #include "core/buf.h"
 #include "core/embed.h"
 #include "core/log.h"
@@ -198,6 +199,7 @@ int app_open(struct app *app, const struct app_config *cfg,
     if (sodium_init() < 0) {
         return ibc_fail(err, IBC_EINTERNAL, "libsodium failed to start");
     }
+    app->throttle = throttle_new(AUTH_THROTTLE_SLOTS);
     int rc = make_dirs(cfg->data_dir, err);
     if (rc) {
         return rc;
@@ -230,6 +232,8 @@ void app_close(struct app *app)
     app->tpl = NULL;
     i18n_free(app->i18n);
     app->i18n = NULL;
+    throttle_free(app->throttle);
+    app->throttle = NULL;
     pthread_mutex_destroy(&app->pool_mu);
     pthread_cond_destroy(&app->pool_cv);
     sodium_memzero(app->secret, sizeof(app->secret));

@@ -17,6 +17,7 @@ struct db;
 struct tpl_set;
 struct i18n;
 struct jobs;
+struct throttle;
 
 /* Settings from the command line / environment (cli parses them). */
 struct app_config {
@@ -47,6 +48,8 @@ struct app {
     struct tpl_set *tpl;      /* parsed templates */
     struct i18n *i18n;        /* message catalogues */
     struct jobs *jobs;        /* background jobs; NULL until started */
+    struct throttle *throttle; /* sign-in and rate counters (auth/auth.h);
+                                  locks internally */
     const char *version;      /* IBC_VERSION */
 
     /* The connection pool: one connection per worker, handed out whole. */

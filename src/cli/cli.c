@@ -60,9 +60,52 @@ static const struct cli_cmd commands[] = {
     {"demo", cmd_demo, 0, "create the demo school",
      "ibc demo\n\nMigrates the database and creates the demo school "
      "(code demo)\nwith its news, unless it exists already.\n"},
+    {"user add", cmd_user_add, 0, "create an account of the school",
+     "ibc user add LOGIN --name \"Фамилия Имя [Отчество]\" --role ROLE[,ROLE…]\n"
+     "             [--class 5А] [--birth YYYY-MM-DD] [--email ADDR]\n"
+     "             [--password PW]\n\n"
+     "Creates an account. Roles: student, teacher, class_teacher, librarian,\n"
+     "head, parent, admin, coordinator; a student needs --class. Without\n"
+     "--password a one-time password is generated and printed; it must be\n"
+     "changed at the first sign-in.\n"},
+    {"user passwd", cmd_user_passwd, 0, "set a new password for an account",
+     "ibc user passwd LOGIN [--password PW]\n\n"
+     "Sets a new password (generated and printed when not given), to be\n"
+     "changed at the next sign-in.\n"},
+    {"user list", cmd_user_list, 0, "list the school's accounts",
+     "ibc user list [--role ROLE[,ROLE…]] [--class 5А]\n\n"
+     "Lists accounts (login, name, roles, class) by class, then in Russian\n"
+     "alphabetical order; --role keeps those with any of the roles given.\n"},
+    {"org add", cmd_org_add, 0, "create a school",
+     "ibc org add CODE --name NAME --short-name NAME [--city CITY]\n\n"
+     "Creates a school. CODE is 2–32 latin letters, digits and '-'.\n"},
+    {"org list", cmd_org_list, 0, "list the schools of the database",
+     "ibc org list\n"},
     {"version", cmd_version, 0, "print the version",
      "ibc version\n\nPrints the version and the versions of the libraries "
      "in use.\n"},
+    {"backup", cmd_backup, 0, "write a backup archive of the database",
+     "ibc backup FILE [--encrypt [--key-file KEYFILE]]\n\n"
+     "Writes one archive (tar: manifest.json with SHA-256 of every member,\n"
+     "then the database dump), 0600, atomically. Safe while the server\n"
+     "runs. --encrypt encrypts it with the passphrase from\n"
+     "$IBC_BACKUP_PASSPHRASE or the first line of KEYFILE.\n"},
+    {"restore", cmd_restore, 0, "restore a backup archive (server stopped)",
+     "ibc restore FILE [--key-file KEYFILE]\n\n"
+     "Checks the archive (hashes, backend, schema version) and only then\n"
+     "replaces the database, applies pending migrations and invalidates\n"
+     "every session and API token. Stop `ibc serve` first. An encrypted\n"
+     "backup needs $IBC_BACKUP_PASSPHRASE or --key-file.\n"},
+    {"user token", cmd_user_token, 0, "make, list or revoke API tokens",
+     "ibc user token LOGIN [--scope read|write] [--name NAME]\n"
+     "ibc user token LOGIN --list\n"
+     "ibc user token LOGIN --revoke ID\n\n"
+     "Makes a new API token for the person with this login and prints it\n"
+     "once (only its hash is kept). Scripts send it as\n"
+     "\"Authorization: Bearer TOKEN\", never in a URL. A read token (the\n"
+     "default) may only read (GET); a write token may do whatever the\n"
+     "person may. --list shows the person's tokens with their last use;\n"
+     "--revoke ID ends one at once (its requests then get 401).\n"},
     {"help", cmd_help, 0, "show help for a command", "ibc help [COMMAND]\n"},
     {"test-http", cmd_test_http, CLI_HIDDEN,
      "run one raw HTTP request from stdin through the whole stack",
@@ -72,6 +115,9 @@ static const struct cli_cmd commands[] = {
     {"test-render", cmd_test_render, CLI_HIDDEN,
      "render a template with a JSON-free test view model",
      "ibc test-render NAME [key=value…]\n"},
+    {"test-routes", cmd_test_routes, CLI_HIDDEN,
+     "print the route table: method, pattern, permission, scope",
+     "ibc test-routes\n"},
     {"test-collate", cmd_test_collate, CLI_HIDDEN,
      "sort lines of stdin in Russian order",
      "ibc test-collate < words.txt\n"},

@@ -52,8 +52,17 @@ int cmd_db_migrate(struct cli *c);
 int cmd_db_status(struct cli *c);
 int cmd_demo(struct cli *c);
 int cmd_version(struct cli *c);
+int cmd_backup(struct cli *c);
+int cmd_restore(struct cli *c);
 int cmd_test_http(struct cli *c);
 int cmd_test_render(struct cli *c);
 int cmd_test_collate(struct cli *c);
+int cmd_user_token(struct cli *c);  /* cmd_token.c */
+int cmd_test_routes(struct cli *c);
+int cmd_user_add(struct cli *c);
+int cmd_user_passwd(struct cli *c);
+int cmd_user_list(struct cli *c);
+int cmd_org_add(struct cli *c);
+int cmd_org_list(struct cli *c);
 
 #endif

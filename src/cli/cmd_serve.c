@@ -27,7 +27,9 @@
 #include "demo/demo.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
+#include "backup/backup.h"
 #include "mail/outbox.h"
+#include "privacy/privacy.h"
 
 #define STOP_GRACE_MS 10000
 
@@ -183,6 +185,7 @@ int cmd_serve(struct cli *c)
     struct jobs *jobs = NULL;
     struct http_server *srv = NULL;
     struct outbox_config ocfg;
+    struct backup_sched bsched = {0};
     int status = 0;
     if (app_open(&app, cfg, &err) || prepare_db(&app, cfg->demo, &err) ||
         app_pool_open(&app, cfg->workers, &err)) {
@@ -205,9 +208,17 @@ int cmd_serve(struct cli *c)
     } else {
         log_info("no --smtp: notification mail waits in the outbox");
     }
+    if (orc == 0) {
+        orc = privacy_jobs_register(jobs);
+    }
+    bsched = (struct backup_sched){cfg->data_dir, app.db_url, 0};
+    if (orc == 0) {
+        orc = backup_jobs_register(jobs, &bsched);
+    }
     if (orc || jobs_start(jobs, &err) != 0) {
         if (!err.msg[0]) {
-            ibc_fail(&err, IBC_EINVAL, "cannot schedule the mail outbox");
+            ibc_fail(&err, IBC_EINVAL, "cannot schedule the background "
+                     "jobs (mail outbox, retention, backups)");
         }
         status = cli_error(&err);
         goto out;

@@ -8,8 +8,19 @@
  *   2. the route table (src/app/routes.c) is matched: 404 when no pattern
  *      fits the path, 405 with Allow when only the method is wrong; GET
  *      routes answer HEAD;
- *   3. perm_allows() decides the route's permission (403), and ROUTE_CSRF
- *      routes need a valid CSRF token on anything but GET/HEAD (403);
+ *   3. the caller is resolved (src/auth: the session cookie, or
+ *      `Authorization: Bearer` — an unknown or revoked token is 401);
+ *      anonymous POSTs and /api calls are rate-limited per address (429
+ *      with Retry-After); a read-only token may only GET (403); a person
+ *      who must change their password is sent to /password first;
+ *      perm_allows() decides the route's permission (anonymous: sign in —
+ *      a redirect for pages, 401 for the API; signed in: 403); ROUTE_CSRF
+ *      routes need a valid CSRF token on anything but GET/HEAD (403),
+ *      bound to the session when signed in; Bearer requests need none
+ *      (browsers never add that header by themselves); a JSON route takes
+ *      a cookie session's non-GET only with the X-CSRF-Token header and
+ *      Content-Type application/json; then the route's scope
+ *      (auth_route_scope: 404 for another school's object, 403 inside);
  *   4. a database connection is taken from the pool unless ROUTE_NO_DB;
  *   5. the handler runs: 0 means the response is ready (whatever status it
  *      set, 422 for a form with errors included); a negative ibc_err becomes
@@ -21,12 +32,15 @@
  * clients that ask for JSON. */
 #include "http/http.h"
 
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "app/app.h"
 #include "app/i18n.h"
 #include "app/routes.h"
+#include "auth/auth.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db.h"
@@ -39,14 +53,6 @@ static const char default_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'";
-
-bool perm_allows(const struct req *req, enum perm perm)
-{
-    /* Issue #3 (people and access) decides here from the session. Until
-     * then nobody is signed in, so only public routes are open. */
-    (void)req;
-    return perm == PERM_PUBLIC;
-}
 
 /* ---- route matching ---- */
 
@@ -444,6 +450,167 @@ static bool safe_method(const char *m)
            method_is(m, "OPTIONS");
 }
 
+/* ---- the caller: sign-in, permission, CSRF, scope ---- */
+
+static bool via_session(const struct req *req)
+{
+    return req->user && req->user->via == AUTH_VIA_SESSION;
+}
+
+static bool via_token(const struct req *req)
+{
+    return req->user && req->user->via == AUTH_VIA_TOKEN;
+}
+
+/* Binds the CSRF token of a signed-in browser to its session: forms carry
+ * HMAC(secret, cookie "." session hash), so a token seen before sign-in (or
+ * in another session) is worthless after it. */
+static void csrf_bind(struct req *req)
+{
+    if (!via_session(req)) {
+        return;
+    }
+    http_csrf_token(req); /* makes sure the ibc_csrf cookie exists */
+    req->csrf_cookie = arena_printf(req->arena, "%s.%s", req->csrf_cookie,
+                                    req->user->session_hash);
+}
+
+/* The CSRF check: the plain double-submit token for anonymous callers, the
+ * session-bound one for signed-in browsers. header_only: the token must
+ * come in X-CSRF-Token (the JSON API). Constant time. */
+static bool csrf_ok(struct req *req, bool header_only)
+{
+    if (!via_session(req)) {
+        return (!header_only || req_header(req, HTTP_CSRF_HEADER)) &&
+               http_csrf_valid(req);
+    }
+    const char *t = header_only ? NULL : req_form(req, HTTP_CSRF_FIELD);
+    if (!t) {
+        t = req_header(req, HTTP_CSRF_HEADER);
+    }
+    const char *c = req_cookie(req, HTTP_CSRF_COOKIE);
+    if (!t || !c || strlen(t) != 64 || !req->csrf_cookie ||
+        !str_starts(req->csrf_cookie, c)) {
+        return false;
+    }
+    char want[65];
+    http_csrf_sign(req->app->secret, req->csrf_cookie, want);
+    return sodium_memcmp(want, t, 64) == 0;
+}
+
+/* "/signin?back=<path and query, percent-encoded>" (arena). */
+static const char *signin_url(struct req *req)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "/signin?back=");
+    const char *q = req->raw_query && *req->raw_query ? "?" : "";
+    const char *back = arena_printf(req->arena, "%s%s%s", req->path, q,
+                                    *q ? req->raw_query : "");
+    for (const unsigned char *p = (const unsigned char *)back; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+            buf_putc(&b, (char)*p);
+        } else {
+            buf_printf(&b, "%%%02X", *p);
+        }
+    }
+    const char *s = arena_strdup(req->arena, buf_cstr(&b));
+    buf_reset(&b);
+    return s;
+}
+
+/* 429 with Retry-After. */
+static void too_many(struct req *req, int retry_after)
+{
+    http_error_status(req, 429, IBC_EUNAVAIL,
+                      msg(req, "auth.too_many_requests",
+                          "Too many attempts. Wait a little and try again."));
+    resp_header(req, "Retry-After",
+                arena_printf(req->arena, "%d", retry_after));
+}
+
+/* Everything between finding the route and calling its handler that
+ * concerns the caller. Returns true when the handler may run; otherwise
+ * the response is ready. */
+static bool admit(struct req *req, const struct route *route)
+{
+    bool safe = safe_method(req->method);
+    bool page = !(route->flags & ROUTE_JSON);
+    if (!(route->flags & ROUTE_NO_DB)) {
+        int rc = auth_resolve(req);
+        if (rc) {
+            http_error(req, rc, NULL);
+            if (rc == IBC_EAUTH) {
+                resp_header(req, "WWW-Authenticate", "Bearer realm=\"ibc\"");
+            }
+            return false;
+        }
+        csrf_bind(req);
+    }
+    struct throttle *t = req->app ? req->app->throttle : NULL;
+    if (t && ((!req->user && !safe) || str_starts(req->path, "/api/"))) {
+        const char *key = arena_printf(req->arena, "rate:%s", req->peer);
+        int wait = throttle_hit(t, key, AUTH_RATE_PER_ADDR, AUTH_RATE_WINDOW,
+                                time(NULL));
+        if (wait) {
+            too_many(req, wait);
+            return false;
+        }
+    }
+    if (via_token(req) && req->user->scope == TOKEN_READ && !safe) {
+        http_error(req, IBC_EPERM,
+                   msg(req, "auth.token_read_only",
+                       "This token may only read."));
+        return false;
+    }
+    if (req->user && req->user->must_change_password &&
+        !(route->flags & ROUTE_PW_PENDING)) {
+        if (page && safe) {
+            resp_redirect(req, 303, "/password");
+        } else {
+            http_error(req, IBC_EPERM,
+                       msg(req, "auth.must_change",
+                           "Change your password first."));
+        }
+        return false;
+    }
+    if (!perm_allows(req, route->perm)) {
+        if (req->user) {
+            http_error(req, IBC_EPERM, NULL);
+        } else if (page && safe) {
+            resp_redirect(req, 303, signin_url(req));
+        } else {
+            http_error(req, IBC_EAUTH,
+                       msg(req, "auth.signin_first", "Sign in first."));
+        }
+        return false;
+    }
+    if (!safe && !via_token(req)) {
+        bool json_session = !page && via_session(req);
+        const char *ct = req_header(req, "content-type");
+        if (json_session && !(ct && str_starts(ct, "application/json"))) {
+            http_error(req, IBC_EPERM,
+                       msg(req, "auth.json_only",
+                           "The API takes application/json only."));
+            return false;
+        }
+        if (((route->flags & ROUTE_CSRF) || json_session) &&
+            !csrf_ok(req, json_session)) {
+            http_error(req, IBC_EPERM,
+                       msg(req, "http.csrf",
+                           "The form has expired or came from another site. "
+                           "Go back, reload the page and send it again."));
+            return false;
+        }
+    }
+    int rc = auth_route_scope(req);
+    if (rc) {
+        http_error(req, rc, NULL);
+        return false;
+    }
+    return true;
+}
+
 void http_dispatch(struct req *req)
 {
     log_set_request_id(req->id);
@@ -468,20 +635,20 @@ void http_dispatch(struct req *req)
     if (req->bad_status) {
         http_error_status(req, req->bad_status,
                           code_for_status(req->bad_status), bad_message(req));
-    } else if (!route && allow.len) {
-        http_error(req, IBC_EMETHOD, NULL);
-        resp_header(req, "Allow", buf_cstr(&allow));
     } else if (!route) {
-        http_error(req, IBC_ENOTFOUND, NULL);
-    } else if (!perm_allows(req, route->perm)) {
-        http_error(req, IBC_EPERM, NULL);
-    } else if ((route->flags & ROUTE_CSRF) && !safe_method(req->method) &&
-               !http_csrf_valid(req)) {
-        http_error(req, IBC_EPERM,
-                   msg(req, "http.csrf",
-                       "The form has expired or came from another site. "
-                       "Go back, reload the page and send it again."));
-    } else {
+        /* The error page's header still shows who is signed in. */
+        if (req->db && auth_resolve(req) == 0) {
+            csrf_bind(req);
+        } else {
+            req->user = NULL;
+        }
+        if (allow.len) {
+            http_error(req, IBC_EMETHOD, NULL);
+            resp_header(req, "Allow", buf_cstr(&allow));
+        } else {
+            http_error(req, IBC_ENOTFOUND, NULL);
+        }
+    } else if (admit(req, route)) {
         int rc = route->handler(req);
         if (rc < 0) {
             http_error(req, rc, NULL);

@@ -20,6 +20,7 @@
 #include "core/err.h"
 
 struct app;
+struct auth_user;
 struct db;
 struct org;
 struct req;
@@ -48,13 +49,36 @@ struct kv_list {
     size_t cap;
 };
 
-/* What a route needs from the person asking. The people issue (#3) fills in
- * roles; until then everything is PERM_PUBLIC or PERM_ADMIN (never granted
- * over HTTP). */
+/* What a route needs from the person asking, decided by perm_allows()
+ * (src/auth/perm.c) from the caller's roles. */
 enum perm {
-    PERM_PUBLIC,  /* anyone, signed in or not */
-    PERM_ADMIN,   /* an administrator */
+    PERM_PUBLIC,      /* anyone, signed in or not */
+    PERM_ADMIN,       /* an administrator */
+    PERM_SIGNED_IN,   /* anyone signed in */
+    PERM_STAFF,       /* librarian, head of school, administrator */
+    PERM_LIBRARIAN,   /* librarian, administrator */
+    PERM_HEAD,        /* head of school, administrator */
+    PERM_COORDINATOR, /* a municipal coordinator */
     PERM__MAX
+};
+
+/* Whose objects a route may reach, as bits; a caller passes when one bit
+ * holds for the route's subject (auth_scope_person in src/auth/perm.c). */
+enum scope {
+    SCOPE_NONE = 0,
+    SCOPE_OWN = 1u << 0,          /* the caller's own records */
+    SCOPE_CHILD = 1u << 1,        /* a parent's linked children */
+    SCOPE_CLASS = 1u << 2,        /* a class teacher's classes */
+    SCOPE_SCHOOL = 1u << 3,       /* staff: anyone of their school */
+    SCOPE_MUNICIPALITY = 1u << 4  /* a coordinator: aggregates only */
+};
+
+/* What the route's {id} path argument names, for the scope check. */
+enum route_subject {
+    ROUTE_SUBJECT_NONE,   /* no subject: the permission alone decides */
+    ROUTE_SUBJECT_PERSON, /* {id} is a person of the school */
+    ROUTE_SUBJECT_CLASS   /* {id} is a class of the school: SCOPE_CLASS for
+                             its class teacher, SCOPE_SCHOOL for staff */
 };
 
 /* Route flags. */
@@ -64,7 +88,8 @@ enum {
     ROUTE_NO_GZIP = 1u << 2,  /* never compress (already compressed) */
     ROUTE_PREFIX = 1u << 3,   /* pattern matches any path below it */
     ROUTE_NO_DB = 1u << 4,    /* handler needs no database connection */
-    ROUTE_UPLOAD = 1u << 5    /* body up to HTTP_MAX_UPLOAD, not HTTP_MAX_BODY */
+    ROUTE_UPLOAD = 1u << 5,   /* body up to HTTP_MAX_UPLOAD, not HTTP_MAX_BODY */
+    ROUTE_PW_PENDING = 1u << 6 /* open while a password change is pending */
 };
 
 typedef int (*http_handler_fn)(struct req *req);
@@ -77,6 +102,8 @@ struct route {
     enum perm perm;      /* who may call it */
     unsigned flags;      /* ROUTE_* */
     const char *csp;     /* NULL: the default policy; else this one */
+    unsigned scope;      /* enum scope bits; SCOPE_NONE without a subject */
+    enum route_subject subject; /* what {id} names */
 };
 
 /* One request and its response under construction. */
@@ -104,6 +131,9 @@ struct req {
     /* the school this request is about (resolved lazily by web/page.c:
      * web_org()); NULL until then */
     const struct org *org;
+    /* the signed-in caller (session cookie or Bearer token), NULL when
+     * anonymous; resolved by the dispatcher (src/auth/session.c) */
+    const struct auth_user *user;
 
     /* per-person display preferences (from cookies) */
     const char *lang;      /* "ru" (default) or "en" */
@@ -183,9 +213,8 @@ void http_error(struct req *req, int code, const char *message);
 void http_error_status(struct req *req, int status, int code,
                        const char *message);
 
-/* Whether the person asking may call a route that needs perm. PERM_PUBLIC
- * always; everything else is refused (403) until the people issue adds
- * sign-in and fills this in (src/http/dispatch.c). */
+/* Whether the person asking may call a route that needs perm, by the
+ * caller's roles (src/auth/perm.c). PERM_PUBLIC always. */
 bool perm_allows(const struct req *req, enum perm perm);
 
 /* ---- CSRF (csrf.c): a double-submit token that works before sign-in ----

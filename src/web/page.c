@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "app/i18n.h"
+#include "auth/auth.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "org/org.h"
@@ -77,6 +78,14 @@ struct tpl_vm *page_vm(struct req *req)
     tpl_set_bool(av, "blue", a.on && a.scheme == A11Y_SCHEME_BLUE);
     tpl_set_bool(av, "images", a.images);
     tpl_set_bool(av, "wide", a.wide);
+    if (req->user) {
+        /* the signed-in person, for the header (name and sign-out) */
+        struct tpl_vm *uv = tpl_obj(vm, "user");
+        tpl_set_str(uv, "name", req->user->name);
+        tpl_set_str(uv, "login", req->user->login);
+        tpl_set_int(uv, "id", req->user->person_id);
+    }
+    tpl_set_bool(vm, "signin_page", str_starts(req->path, "/signin"));
     const struct org *o = web_org(req);
     struct tpl_vm *sv = tpl_obj(vm, "school");
     tpl_set_str(sv, "short_name", o ? o->short_name : "ibc");
