@@ -14,6 +14,7 @@
 #include "auth/auth.h"
 #include "home/home.h"
 #include "jobs/jobs.h"
+#include "people/people_pages.h"
 #include "privacy/privacy.h"
 #include "web/prefs.h"
 
@@ -42,6 +43,64 @@ const struct route app_routes[] = {
      .perm = PERM_SIGNED_IN, .flags = ROUTE_CSRF | ROUTE_PW_PENDING},
     {.method = "GET", .pattern = "/api/v1/me", .handler = auth_me_api,
      .perm = PERM_SIGNED_IN, .flags = ROUTE_JSON},
+    /* The school's people (src/people/people_pages.c): the list for
+     * staff; new people, one-time passwords by the librarian; roles by
+     * the administrator. /people/new precedes /people/{id}. */
+    {.method = "GET", .pattern = "/people", .handler = people_list_page,
+     .perm = PERM_STAFF},
+    {.method = "GET", .pattern = "/people/new", .handler = people_new_page,
+     .perm = PERM_LIBRARIAN},
+    {.method = "POST", .pattern = "/people/new", .handler = people_new_post,
+     .perm = PERM_LIBRARIAN, .flags = ROUTE_CSRF},
+    {.method = "GET", .pattern = "/people/{id}/account",
+     .handler = people_account_page, .perm = PERM_STAFF,
+     .subject = ROUTE_SUBJECT_PERSON, .scope = SCOPE_SCHOOL},
+    {.method = "POST", .pattern = "/people/{id}/roles",
+     .handler = people_roles_post, .perm = PERM_ADMIN, .flags = ROUTE_CSRF,
+     .subject = ROUTE_SUBJECT_PERSON, .scope = SCOPE_SCHOOL},
+    {.method = "POST", .pattern = "/people/{id}/password",
+     .handler = people_password_post, .perm = PERM_LIBRARIAN,
+     .flags = ROUTE_CSRF, .subject = ROUTE_SUBJECT_PERSON,
+     .scope = SCOPE_SCHOOL},
+    /* Classes (src/people/class_pages.c): a class's pupils for staff and
+     * its class teacher; login slips by the librarian. */
+    {.method = "GET", .pattern = "/classes", .handler = classes_list_page,
+     .perm = PERM_STAFF},
+    {.method = "GET", .pattern = "/classes/new", .handler = classes_new_page,
+     .perm = PERM_LIBRARIAN},
+    {.method = "POST", .pattern = "/classes/new", .handler = classes_new_post,
+     .perm = PERM_LIBRARIAN, .flags = ROUTE_CSRF},
+    {.method = "GET", .pattern = "/classes/{id}", .handler = classes_show_page,
+     .perm = PERM_SIGNED_IN, .subject = ROUTE_SUBJECT_CLASS,
+     .scope = SCOPE_CLASS | SCOPE_SCHOOL},
+    {.method = "GET", .pattern = "/classes/{id}/slips",
+     .handler = classes_slips_page, .perm = PERM_LIBRARIAN,
+     .subject = ROUTE_SUBJECT_CLASS, .scope = SCOPE_SCHOOL},
+    {.method = "POST", .pattern = "/classes/{id}/slips",
+     .handler = classes_slips_post, .perm = PERM_LIBRARIAN,
+     .flags = ROUTE_CSRF, .subject = ROUTE_SUBJECT_CLASS,
+     .scope = SCOPE_SCHOOL},
+    /* A parent's registration with a child's code and their children
+     * (src/people/register_pages.c). */
+    {.method = "GET", .pattern = "/register", .handler = register_page,
+     .perm = PERM_PUBLIC},
+    {.method = "POST", .pattern = "/register", .handler = register_post,
+     .perm = PERM_PUBLIC, .flags = ROUTE_CSRF},
+    {.method = "GET", .pattern = "/children", .handler = children_page,
+     .perm = PERM_SIGNED_IN},
+    {.method = "GET", .pattern = "/children/link",
+     .handler = children_link_page, .perm = PERM_SIGNED_IN},
+    {.method = "POST", .pattern = "/children/link",
+     .handler = children_link_post, .perm = PERM_SIGNED_IN,
+     .flags = ROUTE_CSRF},
+    /* Schools (src/people/org_pages.c): an administrator sees theirs; a
+     * new school is the municipal coordinator's. */
+    {.method = "GET", .pattern = "/orgs", .handler = orgs_list_page,
+     .perm = PERM_ADMIN},
+    {.method = "GET", .pattern = "/orgs/new", .handler = orgs_new_page,
+     .perm = PERM_COORDINATOR},
+    {.method = "POST", .pattern = "/orgs/new", .handler = orgs_new_post,
+     .perm = PERM_COORDINATOR, .flags = ROUTE_CSRF},
     /* A person's card: oneself, a parent's child, a class teacher's
      * pupil, anyone of the school for staff. */
     {.method = "GET", .pattern = "/people/{id}", .handler = auth_person_page,

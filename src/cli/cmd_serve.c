@@ -67,6 +67,13 @@ static int prepare_db(struct app *app, bool demo, struct ibc_error *err)
     return rc;
 }
 
+/* True for an address that only this machine can reach. */
+static bool loopback(const char *addr)
+{
+    return !addr || strcmp(addr, "localhost") == 0 ||
+           strcmp(addr, "::1") == 0 || strncmp(addr, "127.", 4) == 0;
+}
+
 /* nftw has no user pointer; start-up is single-threaded here. */
 static uid_t chown_uid;
 static gid_t chown_gid;
@@ -137,6 +144,7 @@ int cmd_serve(struct cli *c)
     cfg->port = cli_opt_int(c, "--port", cfg->port, 0, 65535);
     cfg->workers = cli_opt_int(c, "--workers", cfg->workers, 1, 256);
     cfg->demo = cli_flag(c, "--demo");
+    bool demo_public = cli_flag(c, "--demo-public");
     if ((v = cli_opt(c, "--assets-dir"))) {
         cfg->assets_dir = v;
     }
@@ -162,6 +170,12 @@ int cmd_serve(struct cli *c)
     }
     if (cli_finish_opts(c)) {
         return cli_usage_error(c, "serve takes no arguments");
+    }
+    if (cfg->demo && !demo_public && !loopback(cfg->listen)) {
+        return cli_usage_error(c, "the demo's passwords are public: --demo "
+                                  "listens on loopback only (add "
+                                  "--demo-public to serve it on %s anyway)",
+                               cfg->listen);
     }
     if (cfg->smtp_url && !outbox_addr_valid(cfg->mail_from)) {
         return cli_usage_error(c, "--smtp needs --mail-from with the sender "

@@ -47,6 +47,7 @@ static int setup_db(struct app *app, bool demo, struct ibc_error *err)
 int cmd_test_http(struct cli *c)
 {
     bool demo = cli_flag(c, "--demo");
+    c->cfg.demo = demo;
     if (cli_finish_opts(c)) {
         return cli_usage_error(c, "test-http reads the request from stdin");
     }

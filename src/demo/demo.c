@@ -225,3 +225,8 @@ void demo_print_logins(FILE *f, const char *base_url)
     }
     fflush(f);
 }
+
+bool demo_is_demo_org(const char *code)
+{
+    return code && strcmp(code, DEMO_CODE) == 0;
+}

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "org/org.h"
+#include "people/people.h"
 #include "web/prefs.h"
 #include "web/web.h"
 
@@ -44,13 +45,24 @@ const char *web_msg(struct req *req, const char *key)
     return m ? m : key;
 }
 
-/* The sections in the main navigation. Later issues add theirs here. */
+/* The sections in the main navigation. Later issues add theirs here.
+ * roles: shown only to a signed-in person with one of these role bits
+ * (people/people.h), 0 = to everyone; not_roles: hidden from a person with
+ * one of these (the administrator's «Пользователи и роли» replaces the
+ * librarian's «Читатели» on the same page). */
 static const struct {
     const char *href;
     const char *label; /* message key */
+    unsigned roles;
+    unsigned not_roles;
 } nav_items[] = {
-    {"/", "layout.home"},
-    {"/news", "layout.news"},
+    {"/", "layout.home", 0, 0},
+    {"/news", "layout.news", 0, 0},
+    {"/children", "people.nav_children", ROLE_PARENT, 0},
+    {"/people", "people.nav_readers", ROLE_LIBRARIAN | ROLE_HEAD, ROLE_ADMIN},
+    {"/people", "people.nav_users", ROLE_ADMIN, 0},
+    {"/classes", "classes.nav", ROLE_LIBRARIAN | ROLE_HEAD | ROLE_ADMIN, 0},
+    {"/orgs", "orgs.nav", ROLE_ADMIN, 0},
 };
 
 struct tpl_vm *page_vm(struct req *req)
@@ -92,7 +104,12 @@ struct tpl_vm *page_vm(struct req *req)
     tpl_set_str(sv, "name", o ? o->name : "");
     tpl_set_str(vm, "school_name", o ? o->short_name : "ibc");
     tpl_list(vm, "nav");
+    unsigned roles = req->user ? req->user->roles : 0;
     for (size_t i = 0; i < sizeof(nav_items) / sizeof(nav_items[0]); i++) {
+        if ((nav_items[i].roles && !(roles & nav_items[i].roles)) ||
+            (roles & nav_items[i].not_roles)) {
+            continue;
+        }
         struct tpl_vm *it = tpl_list_add(vm, "nav");
         tpl_set_str(it, "href", nav_items[i].href);
         tpl_set_str(it, "label", web_msg(req, nav_items[i].label));

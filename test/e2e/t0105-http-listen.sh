@@ -11,7 +11,7 @@ if [ -e /proc/net/if_inet6 ] && grep -q '^0*1 ' /proc/net/if_inet6 2>/dev/null; 
     http GET /
     expect_status "GET over IPv6" 200
     stop_server
-    start_server --listen ::
+    start_server --listen :: --demo-public
     s=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")
     check "listening on :: serves IPv4 too" test "$s" = 200
     s=$(curl -g -s -o /dev/null -w '%{http_code}' "http://[::1]:$PORT/")

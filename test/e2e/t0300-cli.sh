@@ -65,6 +65,11 @@ run --data "$D" serve --port 0 --assets-dir "$assets"
 check "unknown message key: serve refuses to start" test "$(rc)" = 1
 check "unknown message key named" grep -q "no.such.key" "$err"
 
+# The demo's passwords are public: loopback only unless forced.
+run --data "$D" serve --port 0 --demo --listen 0.0.0.0
+check "--demo on a public address is refused" test "$(rc)" = 2
+check "the refusal says why" grep -q "demo-public" "$err"
+
 # test-http runs the whole stack on one request from stdin.
 printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | "$IBC_BIN" --data "$D" test-http >"$out" 2>"$err"
 check "test-http answers 200" grep -q "^HTTP/1.1 200 OK" "$out"
