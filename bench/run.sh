@@ -511,3 +511,6 @@ row() {  # name label bytes
     echo "  cold start < $AIM_COLD_MS ms:            $AIM_COLD  (median $COLD_MED ms)"
     echo "  idle RSS < $AIM_RSS_MIB MiB:              $AIM_RSS  ($(mib "$RSS_IDLE") MiB)"
 } | tee "$OUT/latest.txt"
+
+# 30 simultaneous sign-ins (issue #3): its own script and figures.
+IBC_BIN=$IBC_BIN "$(dirname "$0")/signin.sh"
