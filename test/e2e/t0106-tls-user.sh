@@ -37,6 +37,16 @@ check "HTTPS answers 200" grep -q "^HTTP/1.1 200" "$out"
 check "HSTS over HTTPS" grep -qi "^Strict-Transport-Security: max-age=31536000" "$out"
 check "cookies are Secure over HTTPS" grep -qi "^Set-Cookie: .*; Secure" "$out"
 check "the page is the school's" grep -q "Школа № 12" "$E2E_TMP/b"
+# Signing in over HTTPS: the session cookie is __Host- prefixed and Secure.
+jar=$E2E_TMP/tlsjar
+tok=$(curl -s -c "$jar" --cacert "$cert" "https://127.0.0.1:$PORT/signin" |
+    grep -o -m1 'name="_csrf" value="[0-9a-f]*"' | sed 's/.*value="//; s/"//')
+curl -s -D "$out" -o /dev/null -b "$jar" -c "$jar" --cacert "$cert" \
+    --data-urlencode "_csrf=$tok" --data-urlencode "login=librarian" \
+    --data-urlencode "password=demo-librarian" "https://127.0.0.1:$PORT/signin"
+check "sign-in over HTTPS succeeds" grep -q "^HTTP/1.1 303" "$out"
+check "the session cookie is __Host-ibc_session" grep -qi "^Set-Cookie: __Host-ibc_session=" "$out"
+check "… Secure, HttpOnly, SameSite=Lax, Path=/" bash -c "grep -i '^Set-Cookie: __Host-ibc_session=' '$out' | grep -i 'Secure' | grep -i 'HttpOnly' | grep -i 'SameSite=Lax' | grep -qi 'Path=/'"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")
 check "plain HTTP to the TLS port gets no page" test "$code" != 200
 stop_server
