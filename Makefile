@@ -17,7 +17,7 @@ endif
 
 CC ?= cc
 PKGS := libmicrohttpd sqlite3 libpq icu-uc icu-i18n libsodium libcurl zlib \
-        pangocairo
+        pangocairo liboath libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -118,11 +118,12 @@ fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 # Debian packages in groups: a school's server gets only DEPS_RUN.
 DEPS_BUILD := build-essential pkg-config libmicrohttpd-dev libsqlite3-dev \
         libpq-dev libicu-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev \
-        libpango1.0-dev libcairo2-dev fonts-dejavu-core
+        libpango1.0-dev libcairo2-dev fonts-dejavu-core liboath-dev \
+        libqrencode-dev
 DEPS_RUN := $(DEPS_BUILD) libmicrohttpd12 sqlite3
 DEPS_TEST := $(DEPS_RUN) postgresql tidy curl openssl poppler-utils clang \
         libfuzzer-14-dev \
-        libclang-rt-14-dev chromium python3 util-linux
+        libclang-rt-14-dev chromium python3 util-linux oathtool
 DEPS_BENCH := $(DEPS_RUN) wrk nginx-light hyperfine
 
 define install_pkgs

@@ -35,6 +35,17 @@ const struct route app_routes[] = {
      .perm = PERM_PUBLIC},
     {.method = "POST", .pattern = "/signin", .handler = auth_signin_post,
      .perm = PERM_PUBLIC, .flags = ROUTE_CSRF},
+    /* The second factor (src/auth/totp.c): the code after the password,
+     * for a browser holding a pending sign-in (not signed in until then);
+     * staff turn TOTP on and off for themselves. */
+    {.method = "GET", .pattern = "/signin/code", .handler = auth_code_page,
+     .perm = PERM_PUBLIC},
+    {.method = "POST", .pattern = "/signin/code", .handler = auth_code_post,
+     .perm = PERM_PUBLIC, .flags = ROUTE_CSRF},
+    {.method = "GET", .pattern = "/account/2fa", .handler = totp_account_page,
+     .perm = PERM_STAFF},
+    {.method = "POST", .pattern = "/account/2fa",
+     .handler = totp_account_post, .perm = PERM_STAFF, .flags = ROUTE_CSRF},
     {.method = "POST", .pattern = "/signout", .handler = auth_signout_post,
      .perm = PERM_SIGNED_IN, .flags = ROUTE_CSRF | ROUTE_PW_PENDING},
     {.method = "GET", .pattern = "/password", .handler = auth_password_page,

@@ -226,4 +226,127 @@ int auth_person_page(struct req *req);   /* GET /people/{id} */
  * "/" otherwise. */
 const char *auth_safe_back(const char *back);
 
+/* ---- the second factor: TOTP (totp.c, totp_store.c) ----
+ *
+ * Staff may turn on a TOTP second factor (RFC 6238: HMAC-SHA1, 30-s
+ * steps, 6 digits, liboath) at /account/2fa. The 20-byte secret is stored
+ * only sealed (crypto_secretbox_easy) under a key derived from the server
+ * secret; a code is accepted once (person_totp.last_step). A person with
+ * TOTP who gives the right password gets no session but a pending sign-in
+ * (its own cookie and table row, 5 minutes) that can only send the code
+ * to /signin/code. */
+
+#define TOTP_SECRET_BYTES 20  /* 160 bits, as RFC 4226 recommends */
+#define TOTP_KEY_BYTES 32     /* crypto_secretbox_KEYBYTES */
+#define TOTP_STEP 30          /* seconds */
+#define TOTP_DIGITS 6
+#define TOTP_WINDOW 1         /* steps either side of now */
+#define TOTP_PENDING_LIFETIME 300 /* seconds for the code after the password */
+#define TOTP_SETUP_LIFETIME 1800  /* seconds to confirm a new secret */
+#define TOTP_COOKIE_TLS "__Host-ibc_2fa"
+#define TOTP_COOKIE_PLAIN "ibc_2fa"
+
+/* Which key totp_derive_key() derives. */
+enum totp_key_use {
+    TOTP_KEY_STORE = 1, /* seals secrets in person_totp */
+    TOTP_KEY_SETUP = 2  /* seals a secret waiting for confirmation in a form */
+};
+
+/* The key for a use, derived from the server secret (crypto_kdf). */
+void totp_derive_key(const unsigned char server_secret[32],
+                     enum totp_key_use use,
+                     unsigned char key[TOTP_KEY_BYTES]);
+/* A fresh random secret. */
+void totp_new_secret(unsigned char secret[TOTP_SECRET_BYTES]);
+/* Seals n bytes under key: hex of nonce, MAC and ciphertext (arena). */
+const char *totp_seal(struct arena *a, const unsigned char key[TOTP_KEY_BYTES],
+                      const unsigned char *plain, size_t n);
+/* Opens what totp_seal() made into out (exactly n bytes); IBC_EINVAL when
+ * the text is malformed, of another length or fails authentication. */
+int totp_open(const unsigned char key[TOTP_KEY_BYTES], const char *sealed,
+              unsigned char *out, size_t n);
+/* Checks a code (6 digits; blanks ignored) against secret at time now
+ * within ±TOTP_WINDOW steps; the step it belongs to goes to *step.
+ * IBC_EAUTH when it matches no step. */
+int totp_code_step(const unsigned char secret[TOTP_SECRET_BYTES],
+                   const char *code, time_t now, int64_t *step);
+/* The current code for secret at now into out[TOTP_DIGITS + 1] (tests). */
+int totp_code_at(const unsigned char secret[TOTP_SECRET_BYTES], time_t now,
+                 char out[TOTP_DIGITS + 1]);
+/* The secret in base32 (RFC 4648, 32 letters), plain or in groups of four
+ * separated by blanks; arena. */
+const char *totp_base32(struct arena *a,
+                        const unsigned char secret[TOTP_SECRET_BYTES],
+                        bool groups);
+/* otpauth://totp/ibc:LOGIN?secret=…&issuer=ibc (login percent-encoded);
+ * arena. */
+const char *totp_uri(struct arena *a, const char *login,
+                     const unsigned char secret[TOTP_SECRET_BYTES]);
+/* text as a QR code (libqrencode, level M) in inline SVG markup: one rect
+ * per run of dark modules, a 4-module quiet zone, role="img" labelled by
+ * the element with id label_id (the page's text alternative). NULL when
+ * the text does not fit a QR code. Arena. */
+const char *totp_qr_svg(struct arena *a, const char *text,
+                        const char *label_id);
+
+/* Store (totp_store.c): person_totp and totp_pending. */
+/* Whether person has TOTP enabled. */
+int totp_enabled(struct db *db, int64_t org_id, int64_t person_id, bool *on,
+                 struct ibc_error *err);
+/* The person's secret (opened with the TOTP_KEY_STORE key) and last
+ * accepted step; IBC_ENOTFOUND when TOTP is off, IBC_EINTERNAL when the
+ * stored secret does not open (another server secret). */
+int totp_get(struct db *db, int64_t org_id, int64_t person_id,
+             const unsigned char key[TOTP_KEY_BYTES],
+             unsigned char secret[TOTP_SECRET_BYTES], int64_t *last_step,
+             struct ibc_error *err);
+/* Turns TOTP on (or replaces the secret) with secret sealed under key;
+ * last_step is the step of the code that confirmed it. */
+int totp_enable(struct db *db, int64_t org_id, int64_t person_id,
+                const unsigned char key[TOTP_KEY_BYTES],
+                const unsigned char secret[TOTP_SECRET_BYTES],
+                int64_t last_step, time_t now, struct ibc_error *err);
+/* Turns TOTP off; IBC_ENOTFOUND when it was off. */
+int totp_disable(struct db *db, int64_t org_id, int64_t person_id,
+                 struct ibc_error *err);
+/* Records step as used, atomically only if it is later than the last
+ * used one; IBC_EAUTH (a replay) otherwise, IBC_ENOTFOUND when off. */
+int totp_use_step(struct db *db, int64_t org_id, int64_t person_id,
+                  int64_t step, struct ibc_error *err);
+/* Checks a person's code at now and uses its step: 0, IBC_EAUTH when
+ * wrong or already used (err->field "code"), IBC_ENOTFOUND when off. */
+int totp_verify(struct db *db, int64_t org_id, int64_t person_id,
+                const unsigned char key[TOTP_KEY_BYTES], const char *code,
+                time_t now, struct ibc_error *err);
+/* A pending sign-in of person for TOTP_PENDING_LIFETIME from now: the
+ * token (hex) for the cookie goes to token, only its hash is stored;
+ * back is where to go afterwards. Expired pending rows are purged. */
+int totp_pending_create(struct db *db, int64_t org_id, int64_t person_id,
+                        const char *back, time_t now,
+                        char token[AUTH_TOKEN_HEX + 1],
+                        struct ibc_error *err);
+/* The pending sign-in of a cookie value at now: person and back (arena);
+ * IBC_EAUTH when unknown, of another school or expired. */
+int totp_pending_lookup(struct db *db, struct arena *a, int64_t org_id,
+                        const char *token, time_t now, int64_t *person_id,
+                        const char **back, struct ibc_error *err);
+/* Deletes the pending sign-in of a cookie value; 0 also when absent. */
+int totp_pending_delete(struct db *db, int64_t org_id, const char *token,
+                        struct ibc_error *err);
+
+/* Throttling of codes, per person-and-address and per address (the
+ * sign-in throttle): the seconds to wait (and a Retry-After header set on
+ * req) or 0; a wrong code counts, a right one clears the person's count. */
+int totp_throttle_wait(struct req *req, int64_t org_id, int64_t person_id,
+                       time_t now);
+void totp_throttle_note(struct req *req, int64_t org_id, int64_t person_id,
+                        bool ok, time_t now);
+
+/* Pages. */
+const char *totp_cookie_name(const struct req *req); /* static */
+int totp_account_page(struct req *req);  /* GET /account/2fa */
+int totp_account_post(struct req *req);  /* POST /account/2fa */
+int auth_code_page(struct req *req);     /* GET /signin/code (auth_pages.c) */
+int auth_code_post(struct req *req);     /* POST /signin/code */
+
 #endif

@@ -8,12 +8,17 @@
  * does not even check the password. A person whose password must change
  * (a child's slip password) is sent to /password and, until done, the
  * dispatcher lets them open nothing but that, sign-out and static files.
+ * A person with a second factor (totp.c) who gives the right password gets
+ * no session but a pending sign-in (its own cookie, 5 minutes) and is
+ * asked for the code at /signin/code; wrong codes are throttled like wrong
+ * passwords, and only a right code rotates to a real session.
  * GET /api/v1/me tells a script or a page who the caller is. GET
  * /people/{id} shows a person's card within the route's scope (the
  * dispatcher has checked it before the handler runs). */
 #include "auth/auth.h"
 #include "demo/demo.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -156,6 +161,146 @@ int auth_signin_post(struct req *req)
     if (t) {
         throttle_clear(t, acct);
     }
+    /* With a second factor: no session yet, only a pending sign-in that
+     * may send the code (auth_code_post). */
+    bool two = false;
+    if ((rc = totp_enabled(req->db, o->id, p.id, &two, &req->err))) {
+        return rc;
+    }
+    if (two) {
+        char token[AUTH_TOKEN_HEX + 1];
+        rc = totp_pending_create(req->db, o->id, p.id, auth_safe_back(back),
+                                 now, token, &req->err);
+        if (rc) {
+            return rc;
+        }
+        resp_cookie(req, totp_cookie_name(req), token, TOTP_PENDING_LIFETIME,
+                    false);
+        sodium_memzero(token, sizeof(token));
+        resp_redirect(req, 303, "/signin/code");
+        return 0;
+    }
+    if ((rc = auth_sign_in(req, &p))) {
+        return rc;
+    }
+    resp_redirect(req, 303,
+                  p.must_change_password ? "/password" : auth_safe_back(back));
+    return 0;
+}
+
+/* ---- the second factor's code ---- */
+
+/* Renders the code form with a status and an error next to the field. */
+static int code_form(struct req *req, int status, const char *err)
+{
+    struct tpl_vm *vm = page_vm(req);
+    if (err) {
+        struct tpl_vm *e = tpl_obj(vm, "errors");
+        tpl_set_str(e, "code", err);
+        tpl_set_bool(vm, "has_errors", true);
+    }
+    req->status = status;
+    return page_render(req, "auth/signin_code", vm,
+                       web_msg(req, "totp.signin_title"));
+}
+
+/* The pending sign-in of req's cookie: 0 with its person and back, or
+ * IBC_EAUTH (none, expired: the cookie is dropped). */
+static int pending_of(struct req *req, const struct org *o,
+                      int64_t *person_id, const char **back)
+{
+    const char *cookie = req_cookie(req, totp_cookie_name(req));
+    if (!o || !cookie) {
+        return IBC_EAUTH;
+    }
+    struct ibc_error e = IBC_ERROR_INIT;
+    int rc = totp_pending_lookup(req->db, req->arena, o->id, cookie,
+                                 time(NULL), person_id, back, &e);
+    if (rc == IBC_EAUTH) {
+        resp_cookie(req, totp_cookie_name(req), "", 0, false);
+    } else if (rc) {
+        req->err = e;
+    }
+    return rc;
+}
+
+int auth_code_page(struct req *req)
+{
+    if (req->user) {
+        resp_redirect(req, 303, "/");
+        return 0;
+    }
+    int64_t pid;
+    const char *back;
+    int rc = pending_of(req, web_org(req), &pid, &back);
+    if (rc == IBC_EAUTH) {
+        resp_redirect(req, 303, "/signin");
+        return 0;
+    }
+    return rc ? rc : code_form(req, 200, NULL);
+}
+
+int auth_code_post(struct req *req)
+{
+    if (req->user) {
+        resp_redirect(req, 303, "/");
+        return 0;
+    }
+    const struct org *o = web_org(req);
+    int64_t pid;
+    const char *back;
+    int rc = pending_of(req, o, &pid, &back);
+    if (rc == IBC_EAUTH) {
+        resp_redirect(req, 303, "/signin");
+        return 0;
+    }
+    if (rc) {
+        return rc;
+    }
+    time_t now = time(NULL);
+    if (totp_throttle_wait(req, o->id, pid, now)) {
+        return code_form(req, 429, web_msg(req, "auth.too_many"));
+    }
+    const char *code = req_form(req, "code");
+    if (str_empty(code) || strlen(code) > FIELD_MAX) {
+        return code_form(req, 422, web_msg(req, "totp.code_required"));
+    }
+    unsigned char key[TOTP_KEY_BYTES];
+    totp_derive_key(req->app->secret, TOTP_KEY_STORE, key);
+    struct ibc_error e = IBC_ERROR_INIT;
+    rc = totp_verify(req->db, o->id, pid, key, code, now, &e);
+    sodium_memzero(key, sizeof(key));
+    if (rc == IBC_EAUTH) {
+        totp_throttle_note(req, o->id, pid, false, now);
+        log_info("sign-in code wrong for a person from %s", req->peer);
+        return code_form(req, 422, web_msg(req, "totp.code_wrong"));
+    }
+    struct person p;
+    if (rc == 0) {
+        rc = person_get(req->db, req->arena, o->id, pid, &p, &e);
+        if (rc == 0 && p.status != PERSON_ACTIVE) {
+            rc = IBC_ENOTFOUND;
+        }
+    }
+    if (rc == IBC_ENOTFOUND) {
+        /* TOTP turned off or the person gone meanwhile: start again. */
+        totp_pending_delete(req->db, o->id,
+                            req_cookie(req, totp_cookie_name(req)), NULL);
+        resp_cookie(req, totp_cookie_name(req), "", 0, false);
+        resp_redirect(req, 303, "/signin");
+        return 0;
+    }
+    if (rc) {
+        req->err = e;
+        return rc;
+    }
+    totp_throttle_note(req, o->id, pid, true, now);
+    if ((rc = totp_pending_delete(req->db, o->id,
+                                  req_cookie(req, totp_cookie_name(req)),
+                                  &req->err))) {
+        return rc;
+    }
+    resp_cookie(req, totp_cookie_name(req), "", 0, false);
     if ((rc = auth_sign_in(req, &p))) {
         return rc;
     }

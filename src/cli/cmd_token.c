@@ -125,8 +125,12 @@ int cmd_test_routes(struct cli *c)
     struct arena *a = arena_new();
     for (size_t i = 0; i < app_routes_n; i++) {
         const struct route *r = &app_routes[i];
-        printf("%s %s %s %s\n", r->method, r->pattern, perm_name(r->perm),
-               scope_names(a, r->scope));
+        static const char *subjects[] = {"-", "person", "class"};
+        printf("%s %s %s %s %s\n", r->method, r->pattern, perm_name(r->perm),
+               scope_names(a, r->scope),
+               (size_t)r->subject < sizeof(subjects) / sizeof(subjects[0])
+                   ? subjects[r->subject]
+                   : "?");
     }
     arena_free(a);
     return 0;

@@ -91,25 +91,63 @@ static void draw_slip(cairo_t *cr, const struct slip *s,
         cairo_stroke(cr);
         cairo_restore(cr);
         y += 4;
-        char head[200];
+        /* Whole, never cut: a fixed buffer would cut a long date or label
+         * in the middle of a character and hand pango invalid UTF-8. */
+        struct buf head = BUF_INIT;
         if (s->code_until && *s->code_until) {
-            snprintf(head, sizeof(head), "%s (%s %s)", l->parent_code,
-                     l->valid_until, s->code_until);
+            buf_printf(&head, "%s (%s %s)", l->parent_code, l->valid_until,
+                       s->code_until);
         } else {
-            snprintf(head, sizeof(head), "%s", l->parent_code);
+            buf_puts(&head, l->parent_code);
         }
-        y += text(cr, x, y, iw, "DejaVu Sans 8", head) + 1;
+        y += text(cr, x, y, iw, "DejaVu Sans 8", buf_cstr(&head)) + 1;
+        buf_reset(&head);
         y += text(cr, x, y, iw, "DejaVu Sans Mono Bold 11", s->parent_code);
     }
     (void)y;
-    char addr[600];
-    snprintf(addr, sizeof(addr), "%s: %s", l->address, l->url);
-    text(cr, x, y0 + h - PAD - 10, iw, "DejaVu Sans 7.5", addr);
+    struct buf addr = BUF_INIT;
+    buf_printf(&addr, "%s: %s", l->address, l->url);
+    text(cr, x, y0 + h - PAD - 10, iw, "DejaVu Sans 7.5", buf_cstr(&addr));
+    buf_reset(&addr);
 }
 
+/* Valid UTF-8 without Unicode noncharacters (U+FDD0..U+FDEF, U+xxFFFE,
+ * U+xxFFFF): cairo refuses those in PDF text ("input string not valid
+ * UTF-8"), which would fail the whole sheet after drawing began. */
 static bool ok_text(const char *s)
 {
-    return !s || utf8_valid(s, strlen(s));
+    if (!s) {
+        return true;
+    }
+    size_t len = strlen(s);
+    if (!utf8_valid(s, len)) {
+        return false;
+    }
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = 0;
+        size_t k = utf8_decode(s + i, len - i, &cp);
+        if (k == 0 || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+            (cp & 0xFFFE) == 0xFFFE) {
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
+/* The labels carry outside text too: the school's name and the sign-in
+ * address built from the request's Host header. */
+static bool ok_labels(const struct slip_labels *l)
+{
+    const char *const all[] = {l->school,      l->heading,     l->address,
+                               l->url,         l->login,       l->password,
+                               l->change_note, l->parent_code, l->valid_until};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (!all[i] || !ok_text(all[i])) {
+            return false;
+        }
+    }
+    return true;
 }
 
 int slips_render_pdf(const struct slip *slips, size_t n,
@@ -118,6 +156,10 @@ int slips_render_pdf(const struct slip *slips, size_t n,
 {
     if (n == 0 || n > 2000) {
         return ibc_fail(err, IBC_EINVAL, "1 to 2000 slips, not %zu", n);
+    }
+    if (!ok_labels(labels)) {
+        return ibc_fail(err, IBC_EINVAL,
+                        "slips: missing or invalid text in the labels");
     }
     for (size_t i = 0; i < n; i++) {
         const struct slip *s = &slips[i];

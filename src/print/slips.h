@@ -34,8 +34,10 @@ struct slip_labels {
 };
 
 /* Renders n slips (n ≥ 1, at most 2000) as A4 pages into out (PDF).
- * Returns 0, IBC_EINVAL for no slips or bad text (invalid UTF-8), IBC_EIO
- * when cairo fails. */
+ * Returns 0, IBC_EINVAL for no slips or bad text (invalid UTF-8, a Unicode
+ * noncharacter, or NULL where text is required, in a slip or a label;
+ * nothing is drawn then),
+ * IBC_EIO when cairo fails. */
 int slips_render_pdf(const struct slip *slips, size_t n,
                      const struct slip_labels *labels, struct buf *out,
                      struct ibc_error *err);

@@ -35,6 +35,10 @@ GET  /prefs                   -           200  200  200  200  200  200  200  200
 POST /prefs                   -           303  303  303  303  303  303  303  303
 GET  /signin                  -           200  303  303  303  303  303  303  303
 POST /signin                  -           422  422  422  422  422  422  422  422
+GET  /signin/code             -           303  303  303  303  303  303  303  303
+POST /signin/code             -           303  303  303  303  303  303  303  303
+GET  /account/2fa             -           303  403  403  403  403  200  200  200
+POST /account/2fa             -           401  403  403  403  403  422  422  422
 GET  /password                -           303  200  200  200  200  200  200  200
 POST /password                -           401  422  422  422  422  422  422  422
 GET  /api/v1/me               -           401  200  200  200  200  200  200  200
@@ -58,12 +62,54 @@ POST /people/{id}/consents    kid         401  403  403  403  403  422  422  422
 POST /people/{id}/consents    kid3        401  403  403  403  403  422  422  422
 POST /people/{id}/consents    kid7        401  403  403  403  403  422  422  422
 POST /people/{id}/consents    other       401  403  403  403  403  404  404  404
+GET  /people                  -           303  403  403  403  403  200  200  200
+GET  /people/new              -           303  403  403  403  403  200  403  200
+POST /people/new              -           401  403  403  403  403  422  403  422
+GET  /people/{id}/account     self        303  403  403  403  403  200  200  200
+GET  /people/{id}/account     kid         303  403  403  403  403  200  200  200
+GET  /people/{id}/account     kid3        303  403  403  403  403  200  200  200
+GET  /people/{id}/account     kid7        303  403  403  403  403  200  200  200
+GET  /people/{id}/account     other       303  403  403  403  403  404  404  404
+POST /people/{id}/roles       self        401  403  403  403  403  403  403  422
+POST /people/{id}/roles       kid         401  403  403  403  403  403  403  422
+POST /people/{id}/roles       kid3        401  403  403  403  403  403  403  422
+POST /people/{id}/roles       kid7        401  403  403  403  403  403  403  422
+POST /people/{id}/roles       other       401  403  403  403  403  403  403  404
+POST /people/{id}/password    self        401  403  403  403  403  403  403  403
+POST /people/{id}/password    kid         401  403  403  403  403  200  403  200
+POST /people/{id}/password    kid3        401  403  403  403  403  200  403  200
+POST /people/{id}/password    kid7        401  403  403  403  403  200  403  200
+POST /people/{id}/password    other       401  403  403  403  403  404  403  404
+GET  /classes                 -           303  403  403  403  403  200  200  200
+GET  /classes/new             -           303  403  403  403  403  200  403  200
+POST /classes/new             -           401  403  403  403  403  422  403  422
+GET  /classes/{id}            cls5a       303  403  403  403  200  200  200  200
+GET  /classes/{id}            cls7b       303  403  403  403  403  200  200  200
+GET  /classes/{id}            clsother    303  404  404  404  404  404  404  404
+GET  /classes/{id}/slips      cls5a       303  403  403  403  403  200  403  200
+GET  /classes/{id}/slips      cls7b       303  403  403  403  403  200  403  200
+GET  /classes/{id}/slips      clsother    303  403  403  403  403  404  403  404
+POST /classes/{id}/slips      cls7b       401  403  403  403  403  200  403  200
+POST /classes/{id}/slips      clsother    401  403  403  403  403  404  403  404
+GET  /register                -           200  303  303  303  303  303  303  303
+POST /register                -           422  303  303  303  303  303  303  303
+GET  /children                -           303  200  200  200  200  200  200  200
+GET  /children/link           -           303  403  200  200  200  200  200  200
+POST /children/link           -           401  403  422  422  422  422  422  422
+GET  /orgs                    -           303  403  403  403  403  403  403  200
+GET  /orgs/new                -           303  403  403  403  403  403  403  403
+POST /orgs/new                -           401  403  403  403  403  403  403  403
 GET  /api/jobs/{id}           n:999999    401  403  403  403  403  404  404  404
 GET  /static/                 p:/static/css/ibc.css 200 200 200 200 200 200 200 200
 POST /signout                 -           401  303  303  303  303  303  303  303
 EOF
 )
 PERSON_OBJECTS=(self kid kid3 kid7 other)
+# Objects for routes whose {id} is a class: cls5a (the class of `teacher`
+# and of the signed-in student — not used for POST slips, which would end
+# that student's session), cls7b (another class), clsother (a class of
+# the second school). Every class route needs rows for these two:
+CLASS_OBJECTS=(cls7b clsother)
 
 start_server
 
@@ -74,6 +120,21 @@ ibc_cli() {
         db=(--db "${IBC_TEST_PG_URL%/*}/$E2E_PG_DB")
     fi
     "$IBC_BIN" --data "$DATA" "${db[@]}" --quiet "$@"
+}
+
+# sql QUERY: straight on the database.
+sql() {
+    if [ -n "$E2E_PG_DB" ]; then
+        psql -qtA "${IBC_TEST_PG_URL%/*}/$E2E_PG_DB" -c "$1"
+    else
+        sqlite3 "$DATA/ibc.db" "$1"
+    fi
+}
+
+# class_id NAME SCHOOL-CODE: the id of a class.
+class_id() {
+    sql "SELECT c.id FROM school_class c JOIN org o ON o.id = c.org_id
+         WHERE c.name = '$1' AND o.code = '$2'"
 }
 
 # person_id LOGIN SCHOOL-CODE: the id, straight from the database.
@@ -98,20 +159,33 @@ for l in student student2 student3 student4 parent teacher2 teacher \
     ID[$l]=$(person_id "$l" demo)
 done
 ID[other]=$(person_id pupil other-school)
+# A class of the second school (there is no `ibc class` command yet).
+sql "INSERT INTO school_class (org_id, name, level, school_year, sort_key,
+     created_at) SELECT id, '9В', 9, 2026, '00', '2026-09-01T00:00:00Z'
+     FROM org WHERE code = 'other-school'" >/dev/null
+ID[cls5a]=$(class_id 5А demo)
+ID[cls7b]=$(class_id 7Б demo)
+ID[clsother]=$(class_id 9В other-school)
+check "the classes are known" test -n "${ID[cls5a]}" -a -n "${ID[cls7b]}" -a -n "${ID[clsother]}"
 check "the second school's person exists" test -n "${ID[other]}"
 check "demo ids known" test -n "${ID[student4]}" -a -n "${ID[admin]}"
 
 # ---- the route table against the matrix ----
 ROUTES=$("$IBC_BIN" test-routes)
 check "test-routes lists routes" test -n "$ROUTES"
-while read -r m p perm scope; do
+while read -r m p perm scope subject; do
     rows=$(awk -v m="$m" -v p="$p" '$1 == m && $2 == p' <<<"$MATRIX")
     if [ -z "$rows" ]; then
         fail "route $m $p ($perm, $scope) has rows in the matrix" "none: add them"
         continue
     fi
-    if [ "$scope" != - ]; then
-        for o in "${PERSON_OBJECTS[@]}"; do
+    objects=()
+    case $subject in
+    person) objects=("${PERSON_OBJECTS[@]}") ;;
+    class) objects=("${CLASS_OBJECTS[@]}") ;;
+    esac
+    if [ ${#objects[@]} -gt 0 ]; then
+        for o in "${objects[@]}"; do
             if ! awk '{ print $3 }' <<<"$rows" | grep -qx "$o"; then
                 fail "route $m $p has a row for object $o" "missing"
             fi
@@ -177,6 +251,7 @@ while read -r m p obj rest; do
         kid3) path=${p/\{id\}/${ID[student3]}} ;;
         kid7) path=${p/\{id\}/${ID[student4]}} ;;
         other) path=${p/\{id\}/${ID[other]}} ;;
+        cls5a | cls7b | clsother) path=${p/\{id\}/${ID[$obj]}} ;;
         *) fail "matrix object $obj is known" "unknown"; continue ;;
         esac
         JAR=${JARS[$r]}
