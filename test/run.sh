@@ -15,6 +15,8 @@ mkdir -p "$LOGS"
 rm -f "$LOGS"/*.log "$LOGS"/*.status
 
 export TMPDIR=${TMPDIR:-/tmp}
+# One-time caches of system libraries (fontconfig) are not leaks of ours.
+export LSAN_OPTIONS=suppressions=$ROOT/test/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 WORK=$(mktemp -d "$TMPDIR/ibc-run-XXXXXX")
 chmod 755 "$WORK"
 PGDIR=$WORK/pg

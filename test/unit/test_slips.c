@@ -102,6 +102,17 @@ TEST(bad_slips_are_refused)
     struct slip s = {.name = "\xff\xfe", .login = "x", .password = "y"};
     CHECK_EQ_INT(slips_render_pdf(&s, 1, &labels, &out, &err), IBC_EINVAL);
     CHECK_CONTAINS(err.msg, "slip 1");
+    /* a noncharacter (U+FFFE) is valid UTF-8 but cairo refuses it in PDF
+     * text: refused up front, naming the slip (found by fuzz_slips) */
+    struct slip s3 = {.name = "Имя\xef\xbf\xbe", .login = "x", .password = "y"};
+    CHECK_EQ_INT(slips_render_pdf(&s3, 1, &labels, &out, &err), IBC_EINVAL);
+    CHECK_CONTAINS(err.msg, "slip 1");
+    /* the labels carry outside text too (the Host header in the URL) */
+    struct slip_labels bad_labels = labels;
+    bad_labels.url = "http://\xff/";
+    struct slip ok = {.name = "Имя", .login = "x", .password = "y"};
+    CHECK_EQ_INT(slips_render_pdf(&ok, 1, &bad_labels, &out, &err),
+                 IBC_EINVAL);
     struct slip s2 = {.name = "Имя", .login = NULL, .password = "y"};
     CHECK_EQ_INT(slips_render_pdf(&s2, 1, &labels, &out, &err), IBC_EINVAL);
     CHECK_EQ_INT(out.len, 0);

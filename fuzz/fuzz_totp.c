@@ -66,7 +66,7 @@ static void check_code(const char *code)
         step > now_step + TOTP_WINDOW ||
         totp_code_at(secret, (time_t)(step * TOTP_STEP), want) != 0 ||
         strcmp(want, digits) != 0) {
-        fprintf(stderr, "fuzz_csrf_cookie: code %s accepted for step %lld\n",
+        fprintf(stderr, "fuzz_totp: code %s accepted for step %lld\n",
                 code, (long long)step);
         abort();
     }
@@ -81,7 +81,7 @@ static void check_sealed(struct arena *a, const char *text,
     static const size_t lens[] = {0, 1, 36, SEAL_MAX, SEAL_MAX + 1};
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         if (totp_open(key, text, out, lens[i]) != IBC_EINVAL) {
-            fprintf(stderr, "fuzz_csrf_cookie: forged text opened\n");
+            fprintf(stderr, "fuzz_totp: forged text opened\n");
             abort();
         }
     }
@@ -90,7 +90,7 @@ static void check_sealed(struct arena *a, const char *text,
     const char *sealed = totp_seal(a, key, data, n);
     if (!sealed || totp_open(key, sealed, out, n) != 0 ||
         (n && memcmp(out, data, n) != 0)) {
-        fprintf(stderr, "fuzz_csrf_cookie: seal round trip failed\n");
+        fprintf(stderr, "fuzz_totp: seal round trip failed\n");
         abort();
     }
     if (n != SEAL_MAX && totp_open(key, sealed, out, n + 1) != IBC_EINVAL) {
@@ -102,7 +102,7 @@ static void check_sealed(struct arena *a, const char *text,
     size_t at = size ? (size_t)data[size - 1] * 7 % len : 0;
     bad[at] = bad[at] == '0' ? '1' : '0';
     if (totp_open(key, bad, out, n) != IBC_EINVAL) {
-        fprintf(stderr, "fuzz_csrf_cookie: changed text opened\n");
+        fprintf(stderr, "fuzz_totp: changed text opened\n");
         abort();
     }
 }
@@ -115,7 +115,7 @@ static void check_uri(struct arena *a, const char *login)
     }
     for (const char *p = uri; *p; p++) {
         if (*p <= ' ' || *p > '~' || strchr("<>\"'\\", *p)) {
-            fprintf(stderr, "fuzz_csrf_cookie: raw byte in URI\n");
+            fprintf(stderr, "fuzz_totp: raw byte in URI\n");
             abort();
         }
     }
