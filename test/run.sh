@@ -43,11 +43,11 @@ fi
 SUITES=(
   "unit        60  suite_unit build"
   "fuzz-replay 30  suite_replay build"
-  "e2e         90  suite_e2e build"
-  "e2e-pg      60  suite_e2e_pg build"
+  "e2e         160 suite_e2e build"
+  "e2e-pg      90  suite_e2e_pg build"
   "browser     120 suite_browser build"
   "unit-san    120 suite_unit build/san"
-  "e2e-san     150 suite_e2e build/san"
+  "e2e-san     220 suite_e2e build/san"
   "replay-san  60  suite_replay build/san"
 )
 
