@@ -30,6 +30,7 @@
 #include "core/utf8.h"
 #include "org/org.h"
 #include "people/people.h"
+#include "privacy/privacy.h"
 #include "web/json.h"
 #include "web/page.h"
 #include "web/web.h"
@@ -497,5 +498,12 @@ int auth_person_page(struct req *req)
         }
     }
     tpl_set_bool(pv, "own", p.id == req->user->person_id);
+    tpl_set_bool(pv, "own_staff",
+                 p.id == req->user->person_id &&
+                     (p.roles & (ROLE_LIBRARIAN | ROLE_HEAD | ROLE_ADMIN)));
+    if (p.id != req->user->person_id) {
+        /* Every view of another person's data is in the audit log. */
+        audit_req(req, "person.view", "person", p.id, NULL);
+    }
     return page_render(req, "auth/person", vm, name);
 }
