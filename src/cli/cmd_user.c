@@ -419,7 +419,7 @@ int cmd_org_list(struct cli *c)
     struct ibc_error err = IBC_ERROR_INIT;
     struct org *v;
     size_t n;
-    if (people_org_list(db, a, &v, &n, &err)) {
+    if (org_list(db, a, &v, &n, &err)) {
         status = cli_error(&err);
     } else {
         size_t w_code = 4, w_short = 10, w_city = 4;

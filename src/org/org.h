@@ -5,6 +5,7 @@
 #ifndef IBC_ORG_ORG_H
 #define IBC_ORG_ORG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -34,5 +35,8 @@ int org_get_default(struct db *db, struct arena *a, struct org *out,
 int org_create(struct db *db, const struct org *o, int64_t *id,
                struct ibc_error *err);
 int org_count(struct db *db, int64_t *n, struct ibc_error *err);
+/* Every school of the database, by code; the array and strings in a. */
+int org_list(struct db *db, struct arena *a, struct org **out, size_t *n,
+             struct ibc_error *err);
 
 #endif

@@ -138,3 +138,38 @@ int org_count(struct db *db, int64_t *n, struct ibc_error *err)
     int rc = db_query_int64(db, n, err, "SELECT COUNT(*) FROM org", DB_END);
     return rc < 0 ? rc : 0;
 }
+
+int org_list(struct db *db, struct arena *a, struct org **out, size_t *n,
+             struct ibc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st;
+    int rc = db_prepare_args(db, &st, err, ORG_COLS "ORDER BY code", DB_END);
+    if (rc) {
+        return rc;
+    }
+    size_t cap = 8, cnt = 0;
+    struct org *v = arena_alloc(a, cap * sizeof(*v));
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (cnt == cap) {
+            struct org *nv = arena_alloc(a, 2 * cap * sizeof(*nv));
+            memcpy(nv, v, cnt * sizeof(*v));
+            v = nv;
+            cap *= 2;
+        }
+        v[cnt].id = db_col_int64(st, 0);
+        v[cnt].code = arena_strdup(a, db_col_text(st, 1));
+        v[cnt].name = arena_strdup(a, db_col_text(st, 2));
+        v[cnt].short_name = arena_strdup(a, db_col_text(st, 3));
+        v[cnt].city = arena_strdup(a, db_col_text(st, 4));
+        cnt++;
+    }
+    db_finalize(st);
+    if (rc < 0) {
+        return ibc_fail(err, rc, "cannot list schools: %s", db_errmsg(db));
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}

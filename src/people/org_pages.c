@@ -37,7 +37,7 @@ int orgs_list_page(struct req *req)
     if (all) {
         struct org *orgs;
         size_t n;
-        int rc = people_org_list(req->db, req->arena, &orgs, &n, &req->err);
+        int rc = org_list(req->db, req->arena, &orgs, &n, &req->err);
         if (rc) {
             return rc;
         }

@@ -226,10 +226,5 @@ int parent_code_redeem(struct db *db, int64_t org_id, int64_t parent_id,
                        const char *code, int64_t *child_id,
                        struct ibc_error *err);
 
-/* Every school of the database, by code (for `ibc org list`); strings
- * in a. Kept here until org_store.c has its own list. */
-struct org;
-int people_org_list(struct db *db, struct arena *a, struct org **out,
-                    size_t *n, struct ibc_error *err);
 
 #endif

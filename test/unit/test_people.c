@@ -745,7 +745,7 @@ static void org_list_on(struct db *db)
     struct arena *a = arena_new();
     struct org *v;
     size_t n;
-    CHECK_EQ_INT(people_org_list(db, a, &v, &n, &err), 0);
+    CHECK_EQ_INT(org_list(db, a, &v, &n, &err), 0);
     CHECK_EQ_INT(n, 2);
     CHECK_EQ_STR(v[0].code, "aa");
     CHECK_EQ_STR(v[1].code, "zz");
