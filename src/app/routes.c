@@ -35,6 +35,17 @@ const struct route app_routes[] = {
      .perm = PERM_PUBLIC},
     {.method = "POST", .pattern = "/signin", .handler = auth_signin_post,
      .perm = PERM_PUBLIC, .flags = ROUTE_CSRF},
+    /* A forgotten password (src/auth/reset_pages.c): an adult asks for a
+     * link by e-mail; the link sets a new password. Public: the link is
+     * the credential. */
+    {.method = "GET", .pattern = "/reset", .handler = reset_request_page,
+     .perm = PERM_PUBLIC},
+    {.method = "POST", .pattern = "/reset", .handler = reset_request_post,
+     .perm = PERM_PUBLIC, .flags = ROUTE_CSRF},
+    {.method = "GET", .pattern = "/reset/{token}", .handler = reset_form_page,
+     .perm = PERM_PUBLIC},
+    {.method = "POST", .pattern = "/reset/{token}",
+     .handler = reset_form_post, .perm = PERM_PUBLIC, .flags = ROUTE_CSRF},
     /* The second factor (src/auth/totp.c): the code after the password,
      * for a browser holding a pending sign-in (not signed in until then);
      * staff turn TOTP on and off for themselves. */

@@ -349,4 +349,53 @@ int totp_account_post(struct req *req);  /* POST /account/2fa */
 int auth_code_page(struct req *req);     /* GET /signin/code (auth_pages.c) */
 int auth_code_post(struct req *req);     /* POST /signin/code */
 
+/* ---- password reset by e-mail (reset_store.c, reset_pages.c) ----
+ *
+ * An adult who forgot their password asks at /reset with their login or
+ * e-mail address; the answer is the same page whether or not such a
+ * person exists. An active adult with an e-mail address gets a link
+ * /reset/TOKEN through the outbox: 256 random bits, only their SHA-256
+ * stored, good for RESET_LIFETIME and once. Students never get a mail:
+ * the librarian resets a child's password and reprints the slip. */
+
+#define RESET_LIFETIME 3600   /* seconds a link is good */
+#define RESET_PER_ADDR 10     /* requests per address per AUTH_FAIL_WINDOW */
+#define RESET_PER_PERSON 3    /* mails per person per RESET_LIFETIME */
+#define RESET_MATCH_MAX 5     /* people one e-mail address may name */
+
+/* The active people of a school whose e-mail address is email (ASCII
+ * case ignored), at most RESET_MATCH_MAX, by id: *ids (arena a) and *n
+ * (0 when none). Returns 0 or IBC_EDB. */
+int reset_find_email(struct db *db, struct arena *a, int64_t org_id,
+                     const char *email, int64_t **ids, size_t *n,
+                     struct ibc_error *err);
+/* A new reset for a person of the school at time now: the token (hex) for
+ * the link goes to token, only its hash is stored; it expires at now +
+ * RESET_LIFETIME. Rows of the school that expired over a day ago are
+ * purged. IBC_ENOTFOUND when the person is not of this school. Runs in
+ * the caller's transaction when one is open. */
+int reset_create(struct db *db, int64_t org_id, int64_t person_id,
+                 time_t now, char token[AUTH_TOKEN_HEX + 1],
+                 struct ibc_error *err);
+/* Checks a link's token at now: 0 and *person_id (may be NULL);
+ * IBC_ENOTFOUND when malformed, unknown or of another school,
+ * IBC_EUNAVAIL when expired, IBC_ECONFLICT when already used. */
+int reset_check(struct db *db, int64_t org_id, const char *token, time_t now,
+                int64_t *person_id, struct ibc_error *err);
+/* Uses a link: checks it as reset_check() does and the password against
+ * password_check_policy() (IBC_EINVAL, field "password"), then, in one
+ * transaction, marks it and the person's other open links used, stores
+ * the password (no forced change) and deletes the person's sessions.
+ * *person_id (may be NULL) gets the person. Opens its own transaction
+ * (none may be open). */
+int reset_use(struct db *db, int64_t org_id, const char *token,
+              const char *password, time_t now, int64_t *person_id,
+              struct ibc_error *err);
+
+/* Pages. */
+int reset_request_page(struct req *req); /* GET /reset */
+int reset_request_post(struct req *req); /* POST /reset */
+int reset_form_page(struct req *req);    /* GET /reset/{token} */
+int reset_form_post(struct req *req);    /* POST /reset/{token} */
+
 #endif

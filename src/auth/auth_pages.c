@@ -77,6 +77,8 @@ static int signin_form(struct req *req, int status, const char *login,
     struct tpl_vm *f = tpl_obj(vm, "form");
     tpl_set_str(f, "login", login ? login : "");
     tpl_set_str(f, "back", auth_safe_back(back));
+    /* after a password reset by e-mail (reset_pages.c) */
+    tpl_set_bool(vm, "reset_done", str_eq(req_query(req, "reset"), "done"));
     if (err) {
         struct tpl_vm *e = tpl_obj(vm, "errors");
         tpl_set_str(e, field ? field : "form", err);

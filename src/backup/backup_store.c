@@ -7,10 +7,13 @@
  * another user of the file) use the SQLite C API on a connection of their
  * own, because the db layer has no notion of them. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backup/backup.h"
+
+#include <stdio.h>
 #include "core/buf.h"
 #include "core/str.h"
 #include "core/time.h"
@@ -83,6 +86,21 @@ int backup_store_invalidate(struct db *db, struct ibc_error *err)
                      "WHERE revoked_at IS NULL",
                      DB_TXT(now), DB_END))) {
         goto fail;
+    }
+    /* Half-done sign-ins and password-reset links die with the sessions:
+     * whatever the backup held must not let anyone in. */
+    static const char *const pending[] = {"totp_pending", "password_reset"};
+    for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++) {
+        bool has = false;
+        if ((rc = table_exists(db, pending[i], &has, err))) {
+            goto fail;
+        }
+        /* The table name comes from the list above, never from input. */
+        char sql[64];
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", pending[i]);
+        if (has && (rc = db_run(db, err, sql, DB_END))) {
+            goto fail;
+        }
     }
     return db_commit(db, err);
 fail:

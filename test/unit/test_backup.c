@@ -171,7 +171,13 @@ TEST(roundtrip_restores_data_and_signs_everybody_out)
                 "scope, created_at) SELECT org_id, id, "
                 "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
                 "bbbb', 'test', 'read', '2024-01-01T00:00:00Z' FROM person "
-                "ORDER BY id LIMIT 1");
+                "ORDER BY id LIMIT 1;"
+                /* migration 0007: an open password-reset link */
+                "INSERT INTO password_reset (org_id, person_id, token_hash, "
+                "created_at, expires_at) SELECT org_id, id, "
+                "'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                "cccc', '2024-01-01T00:00:00Z', '2099-01-01T00:00:00Z' FROM "
+                "person ORDER BY id LIMIT 1");
         }
         CHECK_EQ_INT(count(url, "SELECT count(*) FROM session"), 1);
         int64_t news = count(url, "SELECT count(*) FROM news");
@@ -204,6 +210,11 @@ TEST(roundtrip_restores_data_and_signs_everybody_out)
                                 "WHERE revoked_at IS NULL"),
                      0);
         CHECK_EQ_INT(count(url, "SELECT count(*) FROM api_token"), 1);
+        if (!own_tables) {
+            /* a reset link from before the backup opens nothing */
+            CHECK_EQ_INT(count(url, "SELECT count(*) FROM password_reset"),
+                         0);
+        }
         /* the restored database is a working, current one */
         struct db *db = NULL;
         CHECK_EQ_INT(db_open(&db, url, &err), 0);
