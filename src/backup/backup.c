@@ -20,9 +20,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <sodium.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -168,6 +170,47 @@ static bool find_tool(const char *name, char *out, size_t n)
 /* Runs argv[0] (found with find_tool) with argv, stdout to /dev/null and
  * stderr kept for the message. Returns 0, or IBC_EIO with the program's
  * last words in err. */
+/* A database URL with a password would show in `ps` as a program
+ * argument: this turns it into a libpq conninfo string without the
+ * password (into clean, heap) and returns the password (heap) for the
+ * child's PGPASSWORD, or NULL when the URL has none. */
+static char *split_password(const char *url, char **clean)
+{
+    *clean = NULL;
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &msg);
+    PQfreemem(msg);
+    if (!opts) {
+        return NULL;
+    }
+    char *password = NULL;
+    struct buf b = BUF_INIT;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val) {
+            continue;
+        }
+        if (strcmp(o->keyword, "password") == 0) {
+            password = xstrdup(o->val);
+            continue;
+        }
+        buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
+        for (const char *c = o->val; *c; c++) {
+            if (*c == '\'' || *c == '\\') {
+                buf_putc(&b, '\\');
+            }
+            buf_putc(&b, *c);
+        }
+        buf_putc(&b, '\'');
+    }
+    PQconninfoFree(opts);
+    if (!password) {
+        buf_reset(&b);
+        return NULL;
+    }
+    *clean = buf_detach(&b, NULL);
+    return password;
+}
+
 static int run_tool(const char *const *argv, struct ibc_error *err)
 {
     char prog[PATH_MAX];
@@ -186,9 +229,53 @@ static int run_tool(const char *const *argv, struct ibc_error *err)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, fileno(errf), 2);
+    /* A password in a database URL goes to the child's environment, not
+     * its command line. */
+    size_t argc = 0, envc = 0;
+    while (argv[argc]) {
+        argc++;
+    }
+    while (environ[envc]) {
+        envc++;
+    }
+    const char **args = xcalloc(argc + 1, sizeof(*args));
+    char **envp = xcalloc(envc + 2, sizeof(*envp));
+    char *clean = NULL, *password = NULL, *pw_env = NULL;
+    for (size_t i = 0; i < argc; i++) {
+        args[i] = argv[i];
+        if (!password && (str_starts(argv[i], "postgres://") ||
+                          str_starts(argv[i], "postgresql://"))) {
+            password = split_password(argv[i], &clean);
+            if (password) {
+                args[i] = clean;
+            }
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < envc; i++) {
+        if (!str_starts(environ[i], "PGPASSWORD=")) {
+            envp[k++] = environ[i];
+        }
+    }
+    if (password) {
+        size_t n = strlen(password) + 12;
+        pw_env = xmalloc(n);
+        snprintf(pw_env, n, "PGPASSWORD=%s", password);
+        envp[k++] = pw_env;
+    }
     pid_t pid;
-    int rc = posix_spawn(&pid, prog, &fa, NULL, (char *const *)argv, environ);
+    int rc = posix_spawn(&pid, prog, &fa, NULL, (char *const *)args,
+                         password ? envp : environ);
     posix_spawn_file_actions_destroy(&fa);
+    if (password) {
+        sodium_memzero(password, strlen(password));
+        sodium_memzero(pw_env, strlen(pw_env));
+    }
+    free(password);
+    free(pw_env);
+    free(clean);
+    free(args);
+    free(envp);
     if (rc != 0) {
         fclose(errf);
         return ibc_fail(err, IBC_EIO, "cannot run %s: %s", prog,
