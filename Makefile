@@ -120,7 +120,7 @@ DEPS_BUILD := build-essential pkg-config libmicrohttpd-dev libsqlite3-dev \
         libpq-dev libicu-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev \
         libpango1.0-dev libcairo2-dev fonts-dejavu-core liboath-dev \
         libqrencode-dev
-DEPS_RUN := $(DEPS_BUILD) libmicrohttpd12 sqlite3
+DEPS_RUN := $(DEPS_BUILD) libmicrohttpd12 sqlite3 postgresql-client
 DEPS_TEST := $(DEPS_RUN) postgresql tidy curl openssl poppler-utils clang \
         libfuzzer-14-dev \
         libclang-rt-14-dev chromium python3 util-linux oathtool
