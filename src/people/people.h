@@ -114,6 +114,11 @@ int person_get_by_login(struct db *db, struct arena *a, int64_t org_id,
 int person_list(struct db *db, struct arena *a, int64_t org_id,
                 unsigned role_mask, int64_t class_id, struct person **out,
                 size_t *n, struct ibc_error *err);
+/* A parent's linked children in this school, in the order of
+ * person_list; strings in a. */
+int person_list_children(struct db *db, struct arena *a, int64_t org_id,
+                         int64_t parent_id, struct person **out, size_t *n,
+                         struct ibc_error *err);
 /* Sets a new password (argon2id) and the must-change flag. IBC_EINVAL
  * (field "password") against the policy, IBC_ENOTFOUND for a person not of
  * this school. */

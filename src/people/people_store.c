@@ -111,22 +111,29 @@ int person_get_by_login(struct db *db, struct arena *a, int64_t org_id,
     return rc ? rc : read_one(db, st, a, out, err);
 }
 
-int person_list(struct db *db, struct arena *a, int64_t org_id,
-                unsigned role_mask, int64_t class_id, struct person **out,
-                size_t *n, struct ibc_error *err)
+/* person_list and person_list_children: people of a school filtered by
+ * role bits, class and parent (each 0 = any), in one query. */
+static int list_people(struct db *db, struct arena *a, int64_t org_id,
+                       unsigned role_mask, int64_t class_id,
+                       int64_t parent_id, struct person **out, size_t *n,
+                       struct ibc_error *err)
 {
     *out = NULL;
     *n = 0;
     /* Only these fixed fragments are put together (rule 13). */
     const char *where_role = role_mask ? "AND (p.roles & ?) <> 0 " : "";
     const char *where_class = class_id ? "AND p.class_id = ? " : "";
+    const char *where_parent =
+        parent_id ? "AND p.id IN (SELECT child_id FROM parent_link "
+                    "WHERE org_id = ? AND parent_id = ?) "
+                  : "";
     char sql[1024];
     snprintf(sql, sizeof(sql),
-             PERSON_COLS "WHERE p.org_id = ? %s%s"
+             PERSON_COLS "WHERE p.org_id = ? %s%s%s"
                          "ORDER BY CASE WHEN c.id IS NULL THEN 1 ELSE 0 END, "
                          "c.school_year DESC, c.level, c.sort_key, "
                          "p.sort_key, p.id",
-             where_role, where_class);
+             where_role, where_class, where_parent);
     struct db_stmt *st;
     int rc = db_prepare(db, &st, sql, err);
     if (rc) {
@@ -139,6 +146,10 @@ int person_list(struct db *db, struct arena *a, int64_t org_id,
     }
     if (class_id) {
         db_bind_int64(st, k++, class_id);
+    }
+    if (parent_id) {
+        db_bind_int64(st, k++, org_id);
+        db_bind_int64(st, k++, parent_id);
     }
     size_t cap = 16, cnt = 0;
     struct person *v = arena_alloc(a, cap * sizeof(*v));
@@ -158,6 +169,20 @@ int person_list(struct db *db, struct arena *a, int64_t org_id,
     *out = v;
     *n = cnt;
     return 0;
+}
+
+int person_list(struct db *db, struct arena *a, int64_t org_id,
+                unsigned role_mask, int64_t class_id, struct person **out,
+                size_t *n, struct ibc_error *err)
+{
+    return list_people(db, a, org_id, role_mask, class_id, 0, out, n, err);
+}
+
+int person_list_children(struct db *db, struct arena *a, int64_t org_id,
+                         int64_t parent_id, struct person **out, size_t *n,
+                         struct ibc_error *err)
+{
+    return list_people(db, a, org_id, 0, 0, parent_id, out, n, err);
 }
 
 /* 0 when class_id is a class of org_id, else IBC_EINVAL (field

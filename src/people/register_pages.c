@@ -239,16 +239,12 @@ int children_page(struct req *req)
     if (u->roles & ROLE_PARENT) {
         struct person *pupils;
         size_t n;
-        int rc = person_list(req->db, req->arena, u->org_id, ROLE_STUDENT, 0,
-                             &pupils, &n, &req->err);
+        int rc = person_list_children(req->db, req->arena, u->org_id,
+                                      u->person_id, &pupils, &n, &req->err);
         if (rc) {
             return rc;
         }
         for (size_t i = 0; i < n; i++) {
-            if (!parent_is_linked(req->db, u->org_id, u->person_id,
-                                  pupils[i].id)) {
-                continue;
-            }
             struct tpl_vm *it = tpl_list_add(vm, "children");
             tpl_set_int(it, "id", pupils[i].id);
             tpl_set_str(it, "name", people_full_name(req, &pupils[i]));

@@ -650,8 +650,27 @@ static void parents_on(struct db *db)
     CHECK_EQ_STR(err.field, "child_id");
     CHECK_EQ_INT(parent_link(db, org, kid, kid, &err), IBC_EINVAL);
 
-    /* codes: issue, shape, redeem once */
+    /* a parent's children, in one query: only the linked ones */
     struct arena *a = arena_new();
+    struct person *ch;
+    size_t nch;
+    CHECK_EQ_INT(person_list_children(db, a, org, mum, &ch, &nch, &err), 0);
+    CHECK_EQ_INT(nch, 1);
+    CHECK_EQ_INT(ch[0].id, kid);
+    CHECK_EQ_STR(ch[0].class_name, "5А");
+    int64_t kid3 = make_person(db, org, "student3", "Иванов", "Олег",
+                               ROLE_STUDENT, c5);
+    CHECK_EQ_INT(parent_link(db, org, mum, kid3, &err), 0);
+    CHECK_EQ_INT(person_list_children(db, a, org, mum, &ch, &nch, &err), 0);
+    CHECK_EQ_INT(nch, 2);
+    CHECK(ch[0].id != kid2 && ch[1].id != kid2);
+    /* the same parent id asked about another school: nobody */
+    CHECK_EQ_INT(person_list_children(db, a, org2, mum, &ch, &nch, &err), 0);
+    CHECK_EQ_INT(nch, 0);
+    CHECK_EQ_INT(person_list_children(db, a, org, dad, &ch, &nch, &err), 0);
+    CHECK_EQ_INT(nch, 0);
+
+    /* codes: issue, shape, redeem once */
     const char *code = NULL;
     CHECK_EQ_INT(parent_code_issue(db, a, org, kid, 0, &code, &err), 0);
     CHECK(code && strlen(code) == 14);
