@@ -117,23 +117,16 @@ static int reset_read(struct db *db, int64_t org_id, const char *hash,
                       int64_t *person_id, time_t *end, bool *used,
                       struct ibc_error *err)
 {
-    struct db_stmt *st = NULL;
-    int rc = db_prepare_args(db, &st, err,
-                             "SELECT person_id, expires_at, used_at "
-                             "FROM password_reset WHERE org_id = ? "
-                             "AND token_hash = ?",
-                             DB_I64(org_id), DB_TXT(hash), DB_END);
-    if (rc) {
-        return rc;
-    }
-    rc = db_step(st);
+    struct db_stmt *st;
+    int rc = db_query_row(db, &st, err,
+                          "SELECT person_id, expires_at, used_at "
+                          "FROM password_reset WHERE org_id = ? "
+                          "AND token_hash = ?",
+                          DB_I64(org_id), DB_TXT(hash), DB_END);
     if (rc < 0) {
-        ibc_fail(err, rc, "password_reset: %s", db_errmsg(db));
-        db_finalize(st);
         return rc;
     }
-    if (rc != DB_ROW) {
-        db_finalize(st);
+    if (rc == DB_DONE) {
         return ibc_fail(err, IBC_ENOTFOUND, "no such reset link");
     }
     *person_id = db_col_int64(st, 0);

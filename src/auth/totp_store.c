@@ -213,23 +213,16 @@ int totp_pending_lookup(struct db *db, struct arena *a, int64_t org_id,
     }
     char hash[65];
     auth_hash_token(token, hash);
-    struct db_stmt *st = NULL;
-    int rc = db_prepare_args(db, &st, err,
-                             "SELECT person_id, back, expires_at "
-                             "FROM totp_pending WHERE org_id = ? "
-                             "AND id_hash = ?",
-                             DB_I64(org_id), DB_TXT(hash), DB_END);
-    if (rc) {
-        return rc;
-    }
-    rc = db_step(st);
+    struct db_stmt *st;
+    int rc = db_query_row(db, &st, err,
+                          "SELECT person_id, back, expires_at "
+                          "FROM totp_pending WHERE org_id = ? "
+                          "AND id_hash = ?",
+                          DB_I64(org_id), DB_TXT(hash), DB_END);
     if (rc < 0) {
-        ibc_fail(err, rc, "totp_pending: %s", db_errmsg(db));
-        db_finalize(st);
         return rc;
     }
-    if (rc != DB_ROW) {
-        db_finalize(st);
+    if (rc == DB_DONE) {
         return ibc_fail(err, IBC_EAUTH, "no pending sign-in");
     }
     *person_id = db_col_int64(st, 0);

@@ -328,6 +328,30 @@ int db_prepare_args(struct db *db, struct db_stmt **out, struct ibc_error *err,
     return rc;
 }
 
+int db_query_row(struct db *db, struct db_stmt **out, struct ibc_error *err,
+                 const char *sql, ...)
+{
+    struct db_stmt *st = NULL;
+    *out = NULL;
+    va_list ap;
+    va_start(ap, sql);
+    int rc = db_vprepare_args(db, &st, err, sql, ap);
+    va_end(ap);
+    if (rc) {
+        return rc;
+    }
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+        *out = st;
+        return DB_ROW;
+    }
+    if (rc < 0) {
+        ibc_fail(err, rc, "%s", db_errmsg(db));
+    }
+    db_finalize(st);
+    return rc;
+}
+
 int db_run(struct db *db, struct ibc_error *err, const char *sql, ...)
 {
     struct db_stmt *st;

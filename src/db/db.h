@@ -100,6 +100,11 @@ int db_prepare_args(struct db *db, struct db_stmt **out,
 /* The same with a va_list (for wrappers that take `...` themselves). */
 int db_vprepare_args(struct db *db, struct db_stmt **out,
                      struct ibc_error *err, const char *sql, va_list ap);
+/* Looks one row up: prepares, binds the DB_END-ended list, steps once.
+ * DB_ROW: *out is at the row; read its columns, then db_finalize(*out).
+ * DB_DONE: no row, *out is NULL. Negative: err says why, *out is NULL. */
+int db_query_row(struct db *db, struct db_stmt **out, struct ibc_error *err,
+                 const char *sql, ...);
 
 /* Transactions. Nested begin is an error (IBC_EINTERNAL). On SQLite a
  * WRITE transaction takes the write lock at once (BEGIN IMMEDIATE) so two

@@ -55,21 +55,17 @@ int news_get(struct db *db, struct arena *a, int64_t org_id, int64_t id,
              struct news_item *out, struct ibc_error *err)
 {
     struct db_stmt *st;
-    int rc = db_prepare_args(db, &st, err,
-                             NEWS_COLS "WHERE org_id = ? AND id = ?",
-                             DB_I64(org_id), DB_I64(id), DB_END);
-    if (rc) {
+    int rc = db_query_row(db, &st, err, NEWS_COLS "WHERE org_id = ? AND id = ?",
+                          DB_I64(org_id), DB_I64(id), DB_END);
+    if (rc == DB_DONE) {
+        return ibc_fail(err, IBC_ENOTFOUND, "no such news item");
+    }
+    if (rc < 0) {
         return rc;
     }
-    rc = db_step(st);
-    if (rc == DB_ROW) {
-        read_row(st, a, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = ibc_fail(err, IBC_ENOTFOUND, "no such news item");
-    }
+    read_row(st, a, out);
     db_finalize(st);
-    return rc;
+    return 0;
 }
 
 int news_add(struct db *db, int64_t org_id, const char *title,

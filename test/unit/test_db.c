@@ -792,3 +792,36 @@ TEST(pg_session_and_reconnect)
                  IBC_EDB);
     CHECK_CONTAINS(err.msg, "cannot connect");
 }
+
+/* db_query_row: a row, no row, and a failing query, on every backend. */
+TEST(query_row_finds_one_or_says_none)
+{
+    const char *names[2], *urls[2];
+    int n = test_db_urls(names, urls);
+    for (int i = 0; i < n; i++) {
+        printf("    [%s]\n", names[i]);
+        struct db *db = NULL;
+        struct ibc_error err = IBC_ERROR_INIT;
+        CHECK_EQ_INT(db_open(&db, urls[i], &err), 0);
+        CHECK_EQ_INT(db_exec_script(db, "CREATE TABLE qr (k INTEGER, v TEXT);"
+                                        "INSERT INTO qr VALUES (1, 'ёж');",
+                                    &err),
+                     0);
+        struct db_stmt *st = NULL;
+        CHECK_EQ_INT(db_query_row(db, &st, &err,
+                                  "SELECT v FROM qr WHERE k = ?", DB_I64(1),
+                                  DB_END),
+                     DB_ROW);
+        CHECK_EQ_STR(db_col_text(st, 0), "ёж");
+        db_finalize(st);
+        CHECK_EQ_INT(db_query_row(db, &st, &err,
+                                  "SELECT v FROM qr WHERE k = ?", DB_I64(2),
+                                  DB_END),
+                     DB_DONE);
+        CHECK(st == NULL);
+        CHECK(db_query_row(db, &st, &err, "SELECT nope FROM qr", DB_END) < 0);
+        CHECK(st == NULL);
+        CHECK(err.msg[0] != '\0');
+        db_close(db);
+    }
+}
